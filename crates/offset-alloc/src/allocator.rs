@@ -1,0 +1,466 @@
+//! The allocator proper: Sebastian Aaltonen's O(1) algorithm and our extensions.
+//!
+//! Free regions sit in 256 bins by their size rounded *down* on the small-float scale
+//! ([`crate::small_float`]); a request rounds its size *up* and takes the head of the
+//! first non-empty bin at or above that ([`crate::bins`]), splitting off the remainder
+//! as a new free region. Freeing merges with free neighbours and pushes the result at
+//! the head of its bin. These steps, and their order, are the original's, so offsets
+//! match the `offset-allocator` crate decision for decision.
+//!
+//! Extensions, each marked `Extension:` below: a bounded probe of the round-down bins
+//! when the original search fails (no false out-of-memory), alignment whose padding
+//! returns to the free lists, in-place growth, checked handles, detached zero-size
+//! allocations, an optional round-up-to-bin charging policy, and node storage that
+//! grows on demand up to `2 * max_allocs + 1` nodes (enough for every allocation and
+//! a free region between each pair).
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::bins::{BinMask, NUM_LEAF_BINS};
+use crate::error::{AllocError, ConfigError, FreeError, GrowError};
+use crate::handle::Allocation;
+use crate::node::{Node, NodeIndex, USED};
+use crate::options::{AllocatorOptions, Rounding};
+
+/// Extension: nodes inspected in the round-down bins before a request is refused.
+/// Eight keeps the worst case bounded (O(1)) and finds a just-freed hole at once.
+pub(crate) const MAX_PROBES: u32 = 8;
+
+/// Default live-allocation limit, as in the original (`128 * 1024`).
+const DEFAULT_MAX_ALLOCS: u32 = 128 * 1024;
+
+/// Source of allocator identities stamped into handles.
+static NEXT_ALLOCATOR_ID: AtomicU32 = AtomicU32::new(1);
+
+fn next_allocator_id() -> u32 {
+    NEXT_ALLOCATOR_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// An allocator that manages a contiguous range of `size` units and hands out
+/// sub-ranges of it in O(1), keeping all metadata outside the range.
+///
+/// A drop-in for `offset_allocator::Allocator` (0.2.0): the same methods return the
+/// same offsets, with checked handles, alignment, growth and typed errors added.
+///
+/// ```
+/// use offset_alloc::Allocator;
+/// let mut allocator: Allocator = Allocator::new(1 << 20);
+/// let a = allocator.allocate(1337).unwrap();
+/// let b = allocator.allocate(64).unwrap();
+/// assert_eq!((a.offset, b.offset), (0, 1337));
+/// allocator.free(a);
+/// allocator.free(b);
+/// assert_eq!(allocator.storage_report().total_free_space, 1 << 20);
+/// ```
+pub struct Allocator<NI = u32>
+where
+    NI: NodeIndex,
+{
+    pub(crate) size: u32,
+    pub(crate) max_allocs: u32,
+    pub(crate) free_storage: u32,
+    pub(crate) live: u32,
+    pub(crate) rounding: Rounding,
+    pub(crate) id: u32,
+    pub(crate) bins: BinMask,
+    pub(crate) bin_heads: [NI; NUM_LEAF_BINS],
+    pub(crate) nodes: Vec<Node<NI>>,
+    /// Head of the list of spare node slots (linked through `bin_next`).
+    pub(crate) spare: NI,
+    /// The region with the highest offset (`NONE` when `size == 0`).
+    pub(crate) tail: NI,
+}
+
+impl<NI: NodeIndex> Allocator<NI> {
+    /// The largest `max_allocs` this node index type supports: `2 * n + 1` nodes
+    /// must be nameable, one value being reserved (32,767 for `u16`).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// assert_eq!(Allocator::<u16>::MAX_ALLOCS_LIMIT, 32_767);
+    /// ```
+    pub const MAX_ALLOCS_LIMIT: u32 = (NI::MAX - 1) / 2;
+
+    /// Creates an allocator managing `size` units with the default allocation limit
+    /// (131,072 for `u32` indices, 32,767 for `u16`).
+    ///
+    /// Time: O(1); no per-node storage is allocated until it is needed.
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let allocator: Allocator<u16> = Allocator::new(1 << 30); // the 0.2.0 crate panics here
+    /// assert_eq!(allocator.max_allocs(), 32_767);
+    /// ```
+    pub fn new(size: u32) -> Self {
+        match Self::with_options(size, AllocatorOptions::default()) {
+            Ok(allocator) => allocator,
+            Err(err) => unreachable!("default options are valid: {err}"),
+        }
+    }
+
+    /// Creates an allocator managing `size` units that serves up to `max_allocs` live
+    /// allocations.
+    ///
+    /// # Panics
+    /// If `max_allocs` is 0 or above [`Self::MAX_ALLOCS_LIMIT`]; use
+    /// [`Self::with_options`] for a `Result` instead.
+    ///
+    /// Time: O(1).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::with_max_allocs(36864, 2);
+    /// let a = allocator.allocate(100).unwrap();
+    /// let b = allocator.allocate(100).unwrap();
+    /// assert!(allocator.allocate(100).is_none()); // exactly two live allocations
+    /// # allocator.free(a); allocator.free(b);
+    /// ```
+    pub fn with_max_allocs(size: u32, max_allocs: u32) -> Self {
+        let options = AllocatorOptions { max_allocs: Some(max_allocs), ..Default::default() };
+        match Self::with_options(size, options) {
+            Ok(allocator) => allocator,
+            Err(err) => panic!("offset_alloc::Allocator::with_max_allocs({size}, {max_allocs}): {err}"),
+        }
+    }
+
+    /// Creates an allocator from [`AllocatorOptions`].
+    ///
+    /// Time: O(1).
+    ///
+    /// # Errors
+    /// [`ConfigError`] when `max_allocs` is 0 or above [`Self::MAX_ALLOCS_LIMIT`].
+    ///
+    /// ```
+    /// use offset_alloc::{Allocator, AllocatorOptions, ConfigError};
+    /// let bad = Allocator::<u32>::with_options(64, AllocatorOptions { max_allocs: Some(0), ..Default::default() });
+    /// assert_eq!(bad.unwrap_err(), ConfigError::ZeroMaxAllocs);
+    /// ```
+    pub fn with_options(size: u32, options: AllocatorOptions) -> Result<Self, ConfigError> {
+        let max_allocs = match options.max_allocs {
+            None => DEFAULT_MAX_ALLOCS.min(Self::MAX_ALLOCS_LIMIT),
+            Some(0) => return Err(ConfigError::ZeroMaxAllocs),
+            Some(n) if n > Self::MAX_ALLOCS_LIMIT => {
+                return Err(ConfigError::MaxAllocsTooLarge { requested: n, limit: Self::MAX_ALLOCS_LIMIT });
+            }
+            Some(n) => n,
+        };
+        let mut allocator = Allocator {
+            size,
+            max_allocs,
+            free_storage: 0,
+            live: 0,
+            rounding: options.rounding,
+            id: 0,
+            bins: BinMask::default(),
+            bin_heads: [NI::NONE; NUM_LEAF_BINS],
+            nodes: Vec::new(),
+            spare: NI::NONE,
+            tail: NI::NONE,
+        };
+        allocator.reset();
+        Ok(allocator)
+    }
+
+    /// Frees every allocation at once. Handles issued before are refused afterwards
+    /// (the allocator takes a new identity). Node storage keeps its capacity.
+    ///
+    /// Time: O(1) plus dropping node records.
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::new(100);
+    /// let a = allocator.allocate(10).unwrap();
+    /// allocator.reset();
+    /// assert!(allocator.try_free(a).is_err());
+    /// assert_eq!(allocator.allocate(100).unwrap().offset, 0);
+    /// ```
+    pub fn reset(&mut self) {
+        self.id = next_allocator_id();
+        self.free_storage = 0;
+        self.live = 0;
+        self.bins = BinMask::default();
+        self.bin_heads = [NI::NONE; NUM_LEAF_BINS];
+        self.nodes.clear();
+        self.spare = NI::NONE;
+        self.tail = NI::NONE;
+        if self.size > 0 {
+            let whole = self.new_region(0, self.size, NI::NONE, NI::NONE);
+            self.tail = whole;
+            self.bin_insert(whole);
+        }
+    }
+
+    /// Allocates `size` units; `None` when it cannot. Same decisions as the original
+    /// whenever the original succeeds; where its bin search would fail but a free
+    /// region fits (a region of 513 units for a request of 513), this one succeeds.
+    ///
+    /// A zero-size allocation takes no space (offset 0) but is a live handle.
+    ///
+    /// Time: O(1).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::new(513);
+    /// assert!(allocator.allocate(513).is_some()); // offset-allocator 0.2.0 says None
+    /// ```
+    #[inline]
+    pub fn allocate(&mut self, size: u32) -> Option<Allocation<NI>> {
+        self.try_allocate(size).ok()
+    }
+
+    /// Allocates `size` units, saying why when it cannot.
+    ///
+    /// Time: O(1).
+    ///
+    /// # Errors
+    /// [`AllocError::TooManyAllocations`], [`AllocError::TooLarge`] or
+    /// [`AllocError::OutOfSpace`] with the sizes involved.
+    ///
+    /// ```
+    /// use offset_alloc::{AllocError, Allocator};
+    /// let mut allocator: Allocator = Allocator::new(100);
+    /// assert_eq!(allocator.try_allocate(101), Err(AllocError::TooLarge { requested: 101, size: 100 }));
+    /// ```
+    #[inline]
+    pub fn try_allocate(&mut self, size: u32) -> Result<Allocation<NI>, AllocError> {
+        if self.live >= self.max_allocs {
+            return Err(AllocError::TooManyAllocations { max_allocs: self.max_allocs });
+        }
+        if size == 0 {
+            return Ok(self.allocate_detached());
+        }
+        match self.find(size, 1) {
+            Some((node, pad)) => Ok(self.carve(node, pad, size)),
+            None => Err(self.refusal(size, 1)),
+        }
+    }
+
+    /// Extension: allocates `size` units at an offset that is a multiple of `align`
+    /// (any non-zero alignment, e.g. a vertex stride of 12). Padding in front of the
+    /// allocation stays a free region of its own, so alignment wastes nothing once
+    /// a neighbour is freed or reused.
+    ///
+    /// Time: O(1) (one bin search plus at most 8 probed nodes).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::new(1000);
+    /// let _a = allocator.allocate(5).unwrap();
+    /// let b = allocator.allocate_aligned(24, 12).unwrap();
+    /// assert_eq!(b.offset, 12);
+    /// assert_eq!(allocator.allocate(7).unwrap().offset, 5); // the padding is reusable
+    /// ```
+    #[inline]
+    pub fn allocate_aligned(&mut self, size: u32, align: u32) -> Option<Allocation<NI>> {
+        self.try_allocate_aligned(size, align).ok()
+    }
+
+    /// Extension: [`Self::allocate_aligned`] that says why it failed.
+    ///
+    /// Time: O(1).
+    ///
+    /// # Errors
+    /// As [`Self::try_allocate`], plus [`AllocError::ZeroAlignment`].
+    ///
+    /// ```
+    /// use offset_alloc::{AllocError, Allocator};
+    /// let mut allocator: Allocator = Allocator::new(1000);
+    /// assert_eq!(allocator.try_allocate_aligned(8, 0), Err(AllocError::ZeroAlignment));
+    /// assert_eq!(allocator.try_allocate_aligned(8, 256).unwrap().offset, 0);
+    /// ```
+    pub fn try_allocate_aligned(&mut self, size: u32, align: u32) -> Result<Allocation<NI>, AllocError> {
+        if align == 0 {
+            return Err(AllocError::ZeroAlignment);
+        }
+        if align == 1 {
+            return self.try_allocate(size);
+        }
+        if self.live >= self.max_allocs {
+            return Err(AllocError::TooManyAllocations { max_allocs: self.max_allocs });
+        }
+        if size == 0 {
+            return Ok(self.allocate_detached());
+        }
+        match self.find(size, align) {
+            Some((node, pad)) => Ok(self.carve(node, pad, size)),
+            None => Err(self.refusal(size, align)),
+        }
+    }
+
+    /// Returns an allocation's units to the free lists, merging with free neighbours.
+    ///
+    /// # Panics
+    /// If the handle is stale (already freed), or from another allocator or from
+    /// before a [`Self::reset`]; nothing is changed in that case. Use
+    /// [`Self::try_free`] for a `Result`.
+    ///
+    /// Time: O(1).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::new(100);
+    /// let a = allocator.allocate(100).unwrap();
+    /// allocator.free(a);
+    /// assert!(allocator.is_empty());
+    /// ```
+    #[inline]
+    pub fn free(&mut self, allocation: Allocation<NI>) {
+        if let Err(err) = self.try_free(allocation) {
+            panic!("offset_alloc::Allocator::free: {err}");
+        }
+    }
+
+    /// Extension: frees an allocation, refusing stale, double and foreign handles.
+    ///
+    /// Time: O(1).
+    ///
+    /// # Errors
+    /// [`FreeError::Stale`] or [`FreeError::Foreign`]; the allocator is unchanged.
+    ///
+    /// ```
+    /// use offset_alloc::{Allocator, FreeError};
+    /// let mut one: Allocator = Allocator::new(100);
+    /// let mut two: Allocator = Allocator::new(100);
+    /// let a = one.allocate(10).unwrap();
+    /// assert!(matches!(two.try_free(a), Err(FreeError::Foreign { .. })));
+    /// assert_eq!(one.try_free(a), Ok(()));
+    /// ```
+    pub fn try_free(&mut self, allocation: Allocation<NI>) -> Result<(), FreeError> {
+        let node_index = self.check(allocation)?;
+        self.live -= 1;
+        let i = node_index.to_usize();
+        let Node { mut offset, mut size, mut prev, mut next, tag, .. } = self.nodes[i];
+        if size == 0 {
+            // Extension: a zero-size allocation has no range; nothing to merge or bin.
+            self.nodes[i].tag = tag & !USED;
+            self.release(node_index);
+            return Ok(());
+        }
+        // Merge with a free region below, then one above (the original's order, which
+        // decides the bin order and so later offsets).
+        if prev != NI::NONE && !self.nodes[prev.to_usize()].is_used() {
+            let below = self.nodes[prev.to_usize()];
+            self.unbin(prev);
+            self.release(prev);
+            offset = below.offset;
+            size += below.size;
+            prev = below.prev;
+        }
+        if next != NI::NONE && !self.nodes[next.to_usize()].is_used() {
+            let above = self.nodes[next.to_usize()];
+            self.unbin(next);
+            self.release(next);
+            size += above.size;
+            next = above.next;
+        }
+        let node = &mut self.nodes[i];
+        node.offset = offset;
+        node.size = size;
+        node.prev = prev;
+        node.next = next;
+        node.tag = tag & !USED;
+        if prev != NI::NONE {
+            self.nodes[prev.to_usize()].next = node_index;
+        }
+        if next != NI::NONE {
+            self.nodes[next.to_usize()].prev = node_index;
+        } else {
+            self.tail = node_index;
+        }
+        self.bin_insert(node_index);
+        Ok(())
+    }
+
+    /// The units charged to an allocation: its requested size, or its bin size under
+    /// [`Rounding::BinSize`]. 0 for a stale or foreign handle.
+    ///
+    /// Time: O(1).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::new(100);
+    /// let a = allocator.allocate(42).unwrap();
+    /// assert_eq!(allocator.allocation_size(a), 42);
+    /// allocator.free(a);
+    /// assert_eq!(allocator.allocation_size(a), 0);
+    /// ```
+    pub fn allocation_size(&self, allocation: Allocation<NI>) -> u32 {
+        match self.check(allocation) {
+            Ok(node) => self.nodes[node.to_usize()].size,
+            Err(_) => 0,
+        }
+    }
+
+    /// Extension: whether `allocation` is live in this allocator.
+    ///
+    /// Time: O(1).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::new(100);
+    /// let a = allocator.allocate(1).unwrap();
+    /// assert!(allocator.is_live(a));
+    /// allocator.free(a);
+    /// assert!(!allocator.is_live(a));
+    /// ```
+    pub fn is_live(&self, allocation: Allocation<NI>) -> bool {
+        self.check(allocation).is_ok()
+    }
+
+    /// Extension: enlarges the managed range to `new_size` units in place. Every live
+    /// allocation keeps its offset; a free region at the end grows (and moves to the
+    /// bin of its new size), otherwise a new free region is added after the last
+    /// allocation.
+    ///
+    /// Time: O(1).
+    ///
+    /// # Errors
+    /// [`GrowError::Shrink`] when `new_size` is below the current size.
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::new(100);
+    /// let a = allocator.allocate(100).unwrap();
+    /// allocator.grow(300).unwrap();
+    /// assert_eq!(allocator.allocate(200).unwrap().offset, 100);
+    /// assert!(allocator.is_live(a));
+    /// ```
+    pub fn grow(&mut self, new_size: u32) -> Result<(), GrowError> {
+        if new_size < self.size {
+            return Err(GrowError::Shrink { current: self.size, requested: new_size });
+        }
+        let extra = new_size - self.size;
+        if extra == 0 {
+            return Ok(());
+        }
+        let tail = self.tail;
+        if tail != NI::NONE && !self.nodes[tail.to_usize()].is_used() {
+            self.unbin(tail);
+            self.nodes[tail.to_usize()].size += extra;
+            self.bin_insert(tail);
+        } else {
+            let region = self.new_region(self.size, extra, tail, NI::NONE);
+            if tail != NI::NONE {
+                self.nodes[tail.to_usize()].next = region;
+            }
+            self.tail = region;
+            self.bin_insert(region);
+        }
+        self.size = new_size;
+        Ok(())
+    }
+
+    /// This allocator's identity, stamped into every handle it issues (it changes on
+    /// [`Self::reset`]).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let one: Allocator = Allocator::new(1);
+    /// let two: Allocator = Allocator::new(1);
+    /// assert_ne!(one.id(), two.id());
+    /// ```
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+}

@@ -1,0 +1,167 @@
+//! One test per bug of the originals (C++ OffsetAllocator and offset-allocator 0.2.0).
+
+use offset_alloc::{AllocError, Allocator, AllocatorOptions, ConfigError, FreeError};
+
+#[test]
+fn offsets_above_65535_are_not_truncated_with_u16_indices() {
+    let mut allocator: Allocator<u16> = Allocator::new(1 << 20);
+    let a = allocator.allocate(70_000).unwrap();
+    let b = allocator.allocate(100).unwrap();
+    assert_eq!(b.offset, 70_000u32);
+    let offset: u32 = b.offset; // typed u32 whatever the index type
+    assert_eq!(offset, 70_000);
+    allocator.free(a);
+    allocator.free(b);
+    allocator.validate().unwrap();
+}
+
+#[test]
+fn u16_allocator_new_does_not_panic() {
+    let allocator: Allocator<u16> = Allocator::new(1 << 30);
+    assert_eq!(allocator.max_allocs(), Allocator::<u16>::MAX_ALLOCS_LIMIT);
+    allocator.validate().unwrap();
+}
+
+#[test]
+fn with_max_allocs_two_serves_two_allocations() {
+    let mut allocator: Allocator = Allocator::with_max_allocs(36864, 2);
+    let a = allocator.allocate(1000).unwrap();
+    let b = allocator.allocate(1000).unwrap();
+    assert_eq!(allocator.try_allocate(1000), Err(AllocError::TooManyAllocations { max_allocs: 2 }));
+    allocator.validate().unwrap();
+    allocator.free(a);
+    assert!(allocator.allocate(1000).is_some());
+    allocator.free(b);
+    allocator.validate().unwrap();
+}
+
+#[test]
+fn with_max_allocs_one_serves_one_allocation() {
+    let mut allocator: Allocator = Allocator::with_max_allocs(36864, 1);
+    let a = allocator.allocate(10).unwrap();
+    assert!(allocator.allocate(10).is_none());
+    allocator.free(a);
+    allocator.validate().unwrap();
+}
+
+#[test]
+fn max_allocs_limit_is_reached_exactly_with_fragmenting_pattern() {
+    // Allocate n, then free every other one: n/2 live plus n/2 + 1 free regions.
+    let n = 1000;
+    let mut allocator: Allocator<u16> = Allocator::with_max_allocs(1 << 20, n);
+    let handles: Vec<_> = (0..n).map(|_| allocator.allocate(3).unwrap()).collect();
+    assert!(allocator.allocate(3).is_none());
+    for h in handles.iter().step_by(2) {
+        allocator.free(*h);
+    }
+    allocator.validate().unwrap();
+    // Aligned requests split regions three ways; still never over the node bound.
+    let mut again = Vec::new();
+    while let Ok(h) = allocator.try_allocate_aligned(1, 5) {
+        again.push(h);
+        allocator.validate().unwrap();
+    }
+    assert_eq!(allocator.allocation_count(), n);
+}
+
+#[test]
+fn with_max_allocs_zero_is_a_clear_error() {
+    let err = Allocator::<u32>::with_options(100, AllocatorOptions { max_allocs: Some(0), ..Default::default() });
+    assert_eq!(err.unwrap_err(), ConfigError::ZeroMaxAllocs);
+}
+
+#[test]
+fn with_max_allocs_over_the_index_limit_is_a_clear_error() {
+    let err = Allocator::<u16>::with_options(100, AllocatorOptions { max_allocs: Some(65_534), ..Default::default() });
+    assert_eq!(err.unwrap_err(), ConfigError::MaxAllocsTooLarge { requested: 65_534, limit: 32_767 });
+}
+
+#[test]
+#[should_panic(expected = "max_allocs 65534 is more than this node index type supports (32767")]
+fn with_max_allocs_panics_with_a_readable_message() {
+    let _ = Allocator::<u16>::with_max_allocs(100, 65_534);
+}
+
+#[test]
+fn double_free_is_refused_and_changes_nothing() {
+    let mut allocator: Allocator = Allocator::new(1000);
+    let a = allocator.allocate(10).unwrap();
+    let b = allocator.allocate(10).unwrap();
+    allocator.free(a);
+    let before = (allocator.free_units(), allocator.allocation_count());
+    assert!(matches!(allocator.try_free(a), Err(FreeError::Stale { offset: 0, .. })));
+    assert_eq!((allocator.free_units(), allocator.allocation_count()), before);
+    assert!(allocator.is_live(b));
+    allocator.validate().unwrap();
+}
+
+#[test]
+fn stale_free_cannot_release_the_allocation_that_reused_its_node() {
+    let mut allocator: Allocator = Allocator::new(1000);
+    let a = allocator.allocate(10).unwrap();
+    allocator.free(a);
+    let b = allocator.allocate(10).unwrap(); // same offset, same node
+    assert_eq!(a.offset, b.offset);
+    assert!(allocator.try_free(a).is_err());
+    assert!(allocator.is_live(b));
+    assert_eq!(allocator.allocation_size(b), 10);
+    allocator.validate().unwrap();
+}
+
+#[test]
+fn foreign_free_is_refused() {
+    let mut one: Allocator = Allocator::new(1000);
+    let mut two: Allocator = Allocator::new(1000);
+    let a = one.allocate(10).unwrap();
+    let b = two.allocate(10).unwrap();
+    assert!(matches!(two.try_free(a), Err(FreeError::Foreign { .. })));
+    assert!(two.is_live(b));
+    two.validate().unwrap();
+}
+
+#[test]
+fn handles_from_before_a_reset_are_refused() {
+    let mut allocator: Allocator = Allocator::new(1000);
+    let a = allocator.allocate(10).unwrap();
+    allocator.reset();
+    let b = allocator.allocate(10).unwrap();
+    assert!(matches!(allocator.try_free(a), Err(FreeError::Foreign { .. })));
+    assert!(allocator.is_live(b));
+}
+
+#[test]
+#[should_panic(expected = "stale handle: the allocation at offset 0")]
+fn free_panics_with_a_clear_message_on_double_free() {
+    let mut allocator: Allocator = Allocator::new(1000);
+    let a = allocator.allocate(10).unwrap();
+    allocator.free(a);
+    allocator.free(a);
+}
+
+#[test]
+fn freeing_a_zero_size_allocation_leaves_no_zero_size_free_node() {
+    let mut allocator: Allocator = Allocator::new(100);
+    let a = allocator.allocate(10).unwrap();
+    let z = allocator.allocate(0).unwrap();
+    let b = allocator.allocate(90).unwrap();
+    allocator.free(z);
+    allocator.validate().unwrap();
+    assert!(allocator.free_regions().all(|r| r.size > 0));
+    assert_eq!(allocator.storage_report_full().free_regions[0].count, 0);
+    allocator.free(a);
+    allocator.free(b);
+    assert_eq!(allocator.allocate(100).unwrap().offset, 0);
+}
+
+#[test]
+fn zero_size_allocation_does_not_split_free_space() {
+    let mut allocator: Allocator = Allocator::new(100);
+    let a = allocator.allocate(50).unwrap();
+    let z = allocator.allocate(0).unwrap();
+    let b = allocator.allocate(50).unwrap();
+    allocator.free(a);
+    allocator.free(b);
+    // With the zero-size allocation still live, the whole range is one region.
+    assert_eq!(allocator.allocate(100).unwrap().offset, 0);
+    allocator.free(z);
+}
