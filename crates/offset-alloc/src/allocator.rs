@@ -66,6 +66,9 @@ where
     pub(crate) bins: BinMask,
     pub(crate) bin_heads: [NI; NUM_LEAF_BINS],
     pub(crate) nodes: Vec<Node<NI>>,
+    /// One bit per node, set while it is allocated: a dense copy of the tags' used
+    /// bits so `free` can test its neighbours without loading their records.
+    pub(crate) used: Vec<u64>,
     /// Head of the list of spare node slots (linked through `bin_next`).
     pub(crate) spare: NI,
     /// The region with the highest offset (`NONE` when `size == 0`).
@@ -117,10 +120,15 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// # allocator.free(a); allocator.free(b);
     /// ```
     pub fn with_max_allocs(size: u32, max_allocs: u32) -> Self {
-        let options = AllocatorOptions { max_allocs: Some(max_allocs), ..Default::default() };
+        let options = AllocatorOptions {
+            max_allocs: Some(max_allocs),
+            ..Default::default()
+        };
         match Self::with_options(size, options) {
             Ok(allocator) => allocator,
-            Err(err) => panic!("offset_alloc::Allocator::with_max_allocs({size}, {max_allocs}): {err}"),
+            Err(err) => {
+                panic!("offset_alloc::Allocator::with_max_allocs({size}, {max_allocs}): {err}")
+            }
         }
     }
 
@@ -141,7 +149,10 @@ impl<NI: NodeIndex> Allocator<NI> {
             None => DEFAULT_MAX_ALLOCS.min(Self::MAX_ALLOCS_LIMIT),
             Some(0) => return Err(ConfigError::ZeroMaxAllocs),
             Some(n) if n > Self::MAX_ALLOCS_LIMIT => {
-                return Err(ConfigError::MaxAllocsTooLarge { requested: n, limit: Self::MAX_ALLOCS_LIMIT });
+                return Err(ConfigError::MaxAllocsTooLarge {
+                    requested: n,
+                    limit: Self::MAX_ALLOCS_LIMIT,
+                });
             }
             Some(n) => n,
         };
@@ -155,6 +166,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             bins: BinMask::default(),
             bin_heads: [NI::NONE; NUM_LEAF_BINS],
             nodes: Vec::new(),
+            used: Vec::new(),
             spare: NI::NONE,
             tail: NI::NONE,
         };
@@ -182,12 +194,13 @@ impl<NI: NodeIndex> Allocator<NI> {
         self.bins = BinMask::default();
         self.bin_heads = [NI::NONE; NUM_LEAF_BINS];
         self.nodes.clear();
+        self.used.clear();
         self.spare = NI::NONE;
         self.tail = NI::NONE;
         if self.size > 0 {
             let whole = self.new_region(0, self.size, NI::NONE, NI::NONE);
             self.tail = whole;
-            self.bin_insert(whole);
+            self.bin_insert(whole, self.size);
         }
     }
 
@@ -225,13 +238,15 @@ impl<NI: NodeIndex> Allocator<NI> {
     #[inline]
     pub fn try_allocate(&mut self, size: u32) -> Result<Allocation<NI>, AllocError> {
         if self.live >= self.max_allocs {
-            return Err(AllocError::TooManyAllocations { max_allocs: self.max_allocs });
+            return Err(AllocError::TooManyAllocations {
+                max_allocs: self.max_allocs,
+            });
         }
         if size == 0 {
             return Ok(self.allocate_detached());
         }
-        match self.find(size, 1) {
-            Some((node, pad)) => Ok(self.carve(node, pad, size)),
+        match self.find_and_carve(size, 1) {
+            Some(allocation) => Ok(allocation),
             None => Err(self.refusal(size, 1)),
         }
     }
@@ -269,7 +284,11 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// assert_eq!(allocator.try_allocate_aligned(8, 0), Err(AllocError::ZeroAlignment));
     /// assert_eq!(allocator.try_allocate_aligned(8, 256).unwrap().offset, 0);
     /// ```
-    pub fn try_allocate_aligned(&mut self, size: u32, align: u32) -> Result<Allocation<NI>, AllocError> {
+    pub fn try_allocate_aligned(
+        &mut self,
+        size: u32,
+        align: u32,
+    ) -> Result<Allocation<NI>, AllocError> {
         if align == 0 {
             return Err(AllocError::ZeroAlignment);
         }
@@ -277,13 +296,15 @@ impl<NI: NodeIndex> Allocator<NI> {
             return self.try_allocate(size);
         }
         if self.live >= self.max_allocs {
-            return Err(AllocError::TooManyAllocations { max_allocs: self.max_allocs });
+            return Err(AllocError::TooManyAllocations {
+                max_allocs: self.max_allocs,
+            });
         }
         if size == 0 {
             return Ok(self.allocate_detached());
         }
-        match self.find(size, align) {
-            Some((node, pad)) => Ok(self.carve(node, pad, size)),
+        match self.find_and_carve(size, align) {
+            Some(allocation) => Ok(allocation),
             None => Err(self.refusal(size, align)),
         }
     }
@@ -330,7 +351,15 @@ impl<NI: NodeIndex> Allocator<NI> {
         let node_index = self.check(allocation)?;
         self.live -= 1;
         let i = node_index.to_usize();
-        let Node { mut offset, mut size, mut prev, mut next, tag, .. } = self.nodes[i];
+        let Node {
+            mut offset,
+            mut size,
+            mut prev,
+            mut next,
+            tag,
+            ..
+        } = self.nodes[i];
+        self.clear_used(node_index);
         if size == 0 {
             // Extension: a zero-size allocation has no range; nothing to merge or bin.
             self.nodes[i].tag = tag & !USED;
@@ -338,8 +367,10 @@ impl<NI: NodeIndex> Allocator<NI> {
             return Ok(());
         }
         // Merge with a free region below, then one above (the original's order, which
-        // decides the bin order and so later offsets).
-        if prev != NI::NONE && !self.nodes[prev.to_usize()].is_used() {
+        // decides the bin order and so later offsets). The node being freed becomes
+        // the merged region, so a used neighbour's link to it stays valid untouched.
+        let merge_below = prev != NI::NONE && !self.is_used(prev);
+        if merge_below {
             let below = self.nodes[prev.to_usize()];
             self.unbin(prev);
             self.release(prev);
@@ -347,7 +378,8 @@ impl<NI: NodeIndex> Allocator<NI> {
             size += below.size;
             prev = below.prev;
         }
-        if next != NI::NONE && !self.nodes[next.to_usize()].is_used() {
+        let merge_above = next != NI::NONE && !self.is_used(next);
+        if merge_above {
             let above = self.nodes[next.to_usize()];
             self.unbin(next);
             self.release(next);
@@ -360,15 +392,17 @@ impl<NI: NodeIndex> Allocator<NI> {
         node.prev = prev;
         node.next = next;
         node.tag = tag & !USED;
-        if prev != NI::NONE {
+        if merge_below && prev != NI::NONE {
             self.nodes[prev.to_usize()].next = node_index;
         }
-        if next != NI::NONE {
-            self.nodes[next.to_usize()].prev = node_index;
-        } else {
-            self.tail = node_index;
+        if merge_above {
+            if next != NI::NONE {
+                self.nodes[next.to_usize()].prev = node_index;
+            } else {
+                self.tail = node_index;
+            }
         }
-        self.bin_insert(node_index);
+        self.bin_insert(node_index, size);
         Ok(())
     }
 
@@ -428,24 +462,28 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     pub fn grow(&mut self, new_size: u32) -> Result<(), GrowError> {
         if new_size < self.size {
-            return Err(GrowError::Shrink { current: self.size, requested: new_size });
+            return Err(GrowError::Shrink {
+                current: self.size,
+                requested: new_size,
+            });
         }
         let extra = new_size - self.size;
         if extra == 0 {
             return Ok(());
         }
         let tail = self.tail;
-        if tail != NI::NONE && !self.nodes[tail.to_usize()].is_used() {
+        if tail != NI::NONE && !self.is_used(tail) {
             self.unbin(tail);
-            self.nodes[tail.to_usize()].size += extra;
-            self.bin_insert(tail);
+            let size = self.nodes[tail.to_usize()].size + extra;
+            self.nodes[tail.to_usize()].size = size;
+            self.bin_insert(tail, size);
         } else {
             let region = self.new_region(self.size, extra, tail, NI::NONE);
             if tail != NI::NONE {
                 self.nodes[tail.to_usize()].next = region;
             }
             self.tail = region;
-            self.bin_insert(region);
+            self.bin_insert(region, extra);
         }
         self.size = new_size;
         Ok(())

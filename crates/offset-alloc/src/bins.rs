@@ -60,7 +60,8 @@ impl BinMask {
             return None;
         }
         // Leaves of the same group at or after the requested leaf.
-        let leaf_bits = u32::from(self.leaves[top as usize]) & (u32::MAX << (bin & LEAF_BINS_INDEX_MASK));
+        let leaf_bits =
+            u32::from(self.leaves[top as usize]) & (u32::MAX << (bin & LEAF_BINS_INDEX_MASK));
         if leaf_bits != 0 {
             return Some((top << TOP_BINS_INDEX_SHIFT) | leaf_bits.trailing_zeros());
         }

@@ -50,7 +50,12 @@ pub enum AllocError {
 impl fmt::Display for AllocError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            AllocError::OutOfSpace { requested, align, largest_free, total_free } => write!(
+            AllocError::OutOfSpace {
+                requested,
+                align,
+                largest_free,
+                total_free,
+            } => write!(
                 f,
                 "out of space: requested {requested} units (alignment {align}), largest free region is {largest_free} units, {total_free} units free in total"
             ),
@@ -59,7 +64,10 @@ impl fmt::Display for AllocError {
                 "request of {requested} units is larger than the whole allocator ({size} units)"
             ),
             AllocError::TooManyAllocations { max_allocs } => {
-                write!(f, "no metadata node left: all {max_allocs} allocations are live")
+                write!(
+                    f,
+                    "no metadata node left: all {max_allocs} allocations are live"
+                )
             }
             AllocError::ZeroAlignment => write!(f, "alignment must be at least 1"),
         }
@@ -98,7 +106,10 @@ pub enum FreeError {
 impl fmt::Display for FreeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            FreeError::Foreign { handle_allocator, allocator } => write!(
+            FreeError::Foreign {
+                handle_allocator,
+                allocator,
+            } => write!(
                 f,
                 "handle belongs to allocator #{handle_allocator}, not to allocator #{allocator} (or predates a reset)"
             ),

@@ -22,7 +22,9 @@ pub use error::{AllocError, ConfigError, FreeError, GrowError, InvariantError};
 pub use handle::Allocation;
 pub use node::NodeIndex;
 pub use options::{AllocatorOptions, Rounding};
-pub use report::{FreeRegion, LiveAllocation, StorageReport, StorageReportFull, StorageReportFullRegion};
+pub use report::{
+    FreeRegion, LiveAllocation, StorageReport, StorageReportFull, StorageReportFullRegion,
+};
 
 /// Size-class arithmetic, exposed for tests and tools that reason about bins.
 ///

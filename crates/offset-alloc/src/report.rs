@@ -46,7 +46,9 @@ pub struct StorageReportFull {
 
 impl Default for StorageReportFull {
     fn default() -> Self {
-        StorageReportFull { free_regions: [StorageReportFullRegion::default(); NUM_LEAF_BINS] }
+        StorageReportFull {
+            free_regions: [StorageReportFullRegion::default(); NUM_LEAF_BINS],
+        }
     }
 }
 
@@ -135,9 +137,15 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     pub fn storage_report(&self) -> StorageReport {
         if self.live >= self.max_allocs {
-            return StorageReport { total_free_space: 0, largest_free_region: 0 };
+            return StorageReport {
+                total_free_space: 0,
+                largest_free_region: 0,
+            };
         }
-        StorageReport { total_free_space: self.free_storage, largest_free_region: self.largest_free_region() }
+        StorageReport {
+            total_free_space: self.free_storage,
+            largest_free_region: self.largest_free_region(),
+        }
     }
 
     /// The number of free regions in every bin.
@@ -159,7 +167,10 @@ impl<NI: NodeIndex> Allocator<NI> {
                 count += 1;
                 node = self.nodes[node.to_usize()].bin_next;
             }
-            *entry = StorageReportFullRegion { size: small_float::float_to_uint(bin as u32), count };
+            *entry = StorageReportFullRegion {
+                size: small_float::float_to_uint(bin as u32),
+                count,
+            };
         }
         report
     }
@@ -260,7 +271,9 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// assert_eq!(Allocator::<u32>::new(1000).largest_free_region_exact(), 1000);
     /// ```
     pub fn largest_free_region_exact(&self) -> u32 {
-        let Some(bin) = self.bins.highest() else { return 0 };
+        let Some(bin) = self.bins.highest() else {
+            return 0;
+        };
         let mut largest = 0;
         let mut node = self.bin_heads[bin as usize];
         while node != NI::NONE {
@@ -283,12 +296,12 @@ impl<NI: NodeIndex> Allocator<NI> {
         size_of::<Self>() + self.nodes.capacity() * size_of::<Node<NI>>()
     }
 
-    /// Bytes of one metadata node for this index type (28 for `u32`, 20 for `u16`).
+    /// Bytes of one metadata node for this index type (32 for `u32`, 24 for `u16`).
     ///
     /// ```
     /// use offset_alloc::Allocator;
-    /// assert_eq!(Allocator::<u32>::NODE_BYTES, 28);
-    /// assert_eq!(Allocator::<u16>::NODE_BYTES, 20);
+    /// assert_eq!(Allocator::<u32>::NODE_BYTES, 32);
+    /// assert_eq!(Allocator::<u16>::NODE_BYTES, 24);
     /// ```
     pub const NODE_BYTES: usize = size_of::<Node<NI>>();
 
@@ -308,7 +321,10 @@ impl<NI: NodeIndex> Allocator<NI> {
     pub fn free_regions(&self) -> impl Iterator<Item = FreeRegion> + '_ {
         self.chain()
             .filter(|(_, node)| !node.is_used())
-            .map(|(_, node)| FreeRegion { offset: node.offset, size: node.size })
+            .map(|(_, node)| FreeRegion {
+                offset: node.offset,
+                size: node.size,
+            })
     }
 
     /// Live allocations in offset order. Zero-size allocations hold no range and are
@@ -326,11 +342,18 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     pub fn allocations(&self) -> impl Iterator<Item = LiveAllocation<NI>> + '_ {
         let id = self.id;
-        self.chain().filter(|(_, node)| node.is_used()).map(move |(index, node)| LiveAllocation {
-            allocation: Allocation { offset: node.offset, metadata: index, tag: node.tag, allocator: id },
-            offset: node.offset,
-            size: node.size,
-        })
+        self.chain()
+            .filter(|(_, node)| node.is_used())
+            .map(move |(index, node)| LiveAllocation {
+                allocation: Allocation {
+                    offset: node.offset,
+                    metadata: index,
+                    tag: node.tag,
+                    allocator: id,
+                },
+                offset: node.offset,
+                size: node.size,
+            })
     }
 
     /// The region at offset 0 (found by walking back from the tail).
@@ -349,7 +372,10 @@ impl<NI: NodeIndex> Allocator<NI> {
     }
 
     fn chain(&self) -> Chain<'_, NI> {
-        Chain { allocator: self, next: self.head() }
+        Chain {
+            allocator: self,
+            next: self.head(),
+        }
     }
 }
 

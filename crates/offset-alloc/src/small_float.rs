@@ -20,26 +20,28 @@ pub const LAST_U32_BIN: u32 = 239;
 /// Smallest bin whose lower bound is at least `size`.
 #[inline]
 pub fn uint_to_float_round_up(size: u32) -> u32 {
-    if size < MANTISSA_VALUE {
-        return size; // Denormal range: exact.
-    }
-    // Position of the bit just below the three mantissa bits.
-    let shift = 31 - size.leading_zeros() - MANTISSA_BITS;
+    let (exp, shift) = exponent_and_shift(size);
     let mantissa = (size >> shift) & MANTISSA_MASK;
+    // Any bit below the mantissa rounds up; `+` lets a mantissa of 8 carry into the exponent.
     let inexact = (size & ((1 << shift) - 1) != 0) as u32;
-    // `+` (not `|`) lets a mantissa of 8 carry into the exponent.
-    ((shift + 1) << MANTISSA_BITS) + mantissa + inexact
+    ((exp << MANTISSA_BITS) | mantissa) + inexact
 }
 
 /// Largest bin whose lower bound is at most `size`.
 #[inline]
 pub fn uint_to_float_round_down(size: u32) -> u32 {
-    if size < MANTISSA_VALUE {
-        return size;
-    }
-    let shift = 31 - size.leading_zeros() - MANTISSA_BITS;
-    let mantissa = (size >> shift) & MANTISSA_MASK;
-    ((shift + 1) << MANTISSA_BITS) | mantissa
+    let (exp, shift) = exponent_and_shift(size);
+    (exp << MANTISSA_BITS) | ((size >> shift) & MANTISSA_MASK)
+}
+
+/// Exponent and mantissa shift of `size`, without branches: sizes below 8 are
+/// denormals (exponent 0, shift 0), 8..16 have exponent 1 and shift 0, and each
+/// further power of two adds one to both.
+#[inline(always)]
+fn exponent_and_shift(size: u32) -> (u32, u32) {
+    let highest_bit = 31 - (size | 1).leading_zeros();
+    let shift = highest_bit.saturating_sub(MANTISSA_BITS);
+    (shift + u32::from(size >= MANTISSA_VALUE), shift)
 }
 
 /// Lower bound of bin `float_value`; bins past [`LAST_U32_BIN`] saturate at `u32::MAX`.

@@ -78,7 +78,10 @@ fn free_then_same_size_always_succeeds_in_churn() {
             let victim_size = allocator.allocation_size(victim);
             allocator.free(victim);
             let again = allocator.allocate(victim_size);
-            assert!(again.is_some(), "step {step}: freed {victim_size} units, could not allocate them again");
+            assert!(
+                again.is_some(),
+                "step {step}: freed {victim_size} units, could not allocate them again"
+            );
             live.push(again.unwrap());
         }
     }

@@ -27,7 +27,10 @@ fn with_max_allocs_two_serves_two_allocations() {
     let mut allocator: Allocator = Allocator::with_max_allocs(36864, 2);
     let a = allocator.allocate(1000).unwrap();
     let b = allocator.allocate(1000).unwrap();
-    assert_eq!(allocator.try_allocate(1000), Err(AllocError::TooManyAllocations { max_allocs: 2 }));
+    assert_eq!(
+        allocator.try_allocate(1000),
+        Err(AllocError::TooManyAllocations { max_allocs: 2 })
+    );
     allocator.validate().unwrap();
     allocator.free(a);
     assert!(allocator.allocate(1000).is_some());
@@ -66,14 +69,32 @@ fn max_allocs_limit_is_reached_exactly_with_fragmenting_pattern() {
 
 #[test]
 fn with_max_allocs_zero_is_a_clear_error() {
-    let err = Allocator::<u32>::with_options(100, AllocatorOptions { max_allocs: Some(0), ..Default::default() });
+    let err = Allocator::<u32>::with_options(
+        100,
+        AllocatorOptions {
+            max_allocs: Some(0),
+            ..Default::default()
+        },
+    );
     assert_eq!(err.unwrap_err(), ConfigError::ZeroMaxAllocs);
 }
 
 #[test]
 fn with_max_allocs_over_the_index_limit_is_a_clear_error() {
-    let err = Allocator::<u16>::with_options(100, AllocatorOptions { max_allocs: Some(65_534), ..Default::default() });
-    assert_eq!(err.unwrap_err(), ConfigError::MaxAllocsTooLarge { requested: 65_534, limit: 32_767 });
+    let err = Allocator::<u16>::with_options(
+        100,
+        AllocatorOptions {
+            max_allocs: Some(65_534),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        err.unwrap_err(),
+        ConfigError::MaxAllocsTooLarge {
+            requested: 65_534,
+            limit: 32_767
+        }
+    );
 }
 
 #[test]
@@ -89,8 +110,14 @@ fn double_free_is_refused_and_changes_nothing() {
     let b = allocator.allocate(10).unwrap();
     allocator.free(a);
     let before = (allocator.free_units(), allocator.allocation_count());
-    assert!(matches!(allocator.try_free(a), Err(FreeError::Stale { offset: 0, .. })));
-    assert_eq!((allocator.free_units(), allocator.allocation_count()), before);
+    assert!(matches!(
+        allocator.try_free(a),
+        Err(FreeError::Stale { offset: 0, .. })
+    ));
+    assert_eq!(
+        (allocator.free_units(), allocator.allocation_count()),
+        before
+    );
     assert!(allocator.is_live(b));
     allocator.validate().unwrap();
 }
@@ -125,7 +152,10 @@ fn handles_from_before_a_reset_are_refused() {
     let a = allocator.allocate(10).unwrap();
     allocator.reset();
     let b = allocator.allocate(10).unwrap();
-    assert!(matches!(allocator.try_free(a), Err(FreeError::Foreign { .. })));
+    assert!(matches!(
+        allocator.try_free(a),
+        Err(FreeError::Foreign { .. })
+    ));
     assert!(allocator.is_live(b));
 }
 

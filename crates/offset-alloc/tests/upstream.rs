@@ -14,7 +14,14 @@ fn bin_round_trip_is_exact_for_the_first_17_sizes() {
 
 #[test]
 fn bin_conversion_vectors_match_the_original() {
-    for (number, up, down) in [(17, 17, 16), (118, 39, 38), (1024, 64, 64), (65536, 112, 112), (529445, 137, 136), (1048575, 144, 143)] {
+    for (number, up, down) in [
+        (17, 17, 16),
+        (118, 39, 38),
+        (1024, 64, 64),
+        (65536, 112, 112),
+        (529445, 137, 136),
+        (1048575, 144, 143),
+    ] {
         assert_eq!(bin::round_up(number), up, "round_up({number})");
         assert_eq!(bin::round_down(number), down, "round_down({number})");
     }
@@ -38,9 +45,9 @@ fn bins_past_the_u32_range_saturate_instead_of_wrapping() {
 #[test]
 fn min_allocator_size_serves_the_object() {
     static SIZES: [u32; 42] = [
-        0, 1, 2, 3, 4, 5, 8, 17, 23, 36, 51, 68, 87, 151, 165, 167, 201, 223, 306, 346, 394, 411, 806, 969, 1404,
-        1798, 2236, 4281, 4745, 13989, 21095, 26594, 27146, 29679, 144685, 153878, 495127, 727999, 1377073, 9440387,
-        41994490, 68520116,
+        0, 1, 2, 3, 4, 5, 8, 17, 23, 36, 51, 68, 87, 151, 165, 167, 201, 223, 306, 346, 394, 411,
+        806, 969, 1404, 1798, 2236, 4281, 4745, 13989, 21095, 26594, 27146, 29679, 144685, 153878,
+        495127, 727999, 1377073, 9440387, 41994490, 68520116,
     ];
     for needed in SIZES {
         let mut allocator: Allocator = Allocator::new(ext::min_allocator_size(needed));
@@ -157,7 +164,10 @@ macro_rules! upstream_suite {
                     })
                     .collect();
                 let report = allocator.storage_report();
-                assert_eq!((report.total_free_space, report.largest_free_region), (0, 0));
+                assert_eq!(
+                    (report.total_free_space, report.largest_free_region),
+                    (0, 0)
+                );
                 for i in [243, 5, 123, 95, 151, 152, 153, 154] {
                     allocator.free(allocations[i]);
                 }
@@ -173,7 +183,10 @@ macro_rules! upstream_suite {
                     }
                 }
                 let report = allocator.storage_report();
-                assert_eq!((report.total_free_space, report.largest_free_region), (SIZE, SIZE));
+                assert_eq!(
+                    (report.total_free_space, report.largest_free_region),
+                    (SIZE, SIZE)
+                );
                 assert_clean(&mut allocator);
             }
         }

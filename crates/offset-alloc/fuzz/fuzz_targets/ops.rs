@@ -1,0 +1,106 @@
+//! Drives an allocator with an arbitrary operation stream (allocate, aligned
+//! allocate, free, stale free, grow, reset) against a shadow model of live ranges,
+//! calling `validate()` after every step.
+//!
+//! Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run ops -- -max_total_time=300`
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use offset_alloc::{Allocation, Allocator, AllocatorOptions, Rounding};
+
+#[derive(Arbitrary, Debug)]
+enum Op {
+    Alloc(u16),
+    AllocLarge(u32),
+    AllocAligned(u16, u16),
+    Free(u16),
+    StaleFree(u16),
+    Grow(u16),
+    Reset,
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    size: u32,
+    max_allocs: u16,
+    bin_size_rounding: bool,
+    small_index: bool,
+    ops: Vec<Op>,
+}
+
+fn run<NI: offset_alloc::NodeIndex>(input: &Input) {
+    let options = AllocatorOptions {
+        max_allocs: Some(u32::from(input.max_allocs).clamp(1, 30_000)),
+        rounding: if input.bin_size_rounding { Rounding::BinSize } else { Rounding::Exact },
+    };
+    let mut allocator = Allocator::<NI>::with_options(input.size, options).unwrap();
+    let mut live: Vec<(Allocation<NI>, u32)> = Vec::new();
+    let mut dead: Vec<Allocation<NI>> = Vec::new();
+    for op in &input.ops {
+        match *op {
+            Op::Alloc(s) => {
+                if let Some(a) = allocator.allocate(u32::from(s)) {
+                    live.push((a, u32::from(s)));
+                }
+            }
+            Op::AllocLarge(s) => {
+                if let Some(a) = allocator.allocate(s) {
+                    live.push((a, s));
+                }
+            }
+            Op::AllocAligned(s, align) => {
+                let align = u32::from(align).max(1);
+                if let Some(a) = allocator.allocate_aligned(u32::from(s), align) {
+                    assert_eq!(a.offset % align, 0);
+                    live.push((a, u32::from(s)));
+                }
+            }
+            Op::Free(i) if !live.is_empty() => {
+                let (a, _) = live.swap_remove(usize::from(i) % live.len());
+                allocator.try_free(a).expect("live handle refused");
+                dead.push(a);
+            }
+            Op::StaleFree(i) if !dead.is_empty() => {
+                let before = allocator.free_units();
+                assert!(allocator.try_free(dead[usize::from(i) % dead.len()]).is_err());
+                assert_eq!(before, allocator.free_units());
+            }
+            Op::Grow(extra) => allocator.grow(allocator.size().saturating_add(u32::from(extra))).unwrap(),
+            Op::Reset => {
+                allocator.reset();
+                dead.extend(live.drain(..).map(|(a, _)| a));
+            }
+            _ => {}
+        }
+        allocator.validate().unwrap();
+        let mut ranges: Vec<(u32, u32)> = Vec::with_capacity(live.len());
+        let mut charged = 0u64;
+        for &(a, requested) in &live {
+            let size = allocator.allocation_size(a);
+            assert!(size >= requested);
+            charged += u64::from(size);
+            if size > 0 {
+                ranges.push((a.offset, size));
+            }
+        }
+        assert_eq!(charged, u64::from(allocator.used_units()));
+        ranges.sort_unstable();
+        for w in ranges.windows(2) {
+            assert!(u64::from(w[0].0) + u64::from(w[0].1) <= u64::from(w[1].0), "overlap {w:?}");
+        }
+    }
+    for (a, _) in live {
+        allocator.free(a);
+    }
+    allocator.validate().unwrap();
+    assert_eq!(allocator.free_regions().count(), usize::from(allocator.size() > 0));
+}
+
+fuzz_target!(|input: Input| {
+    if input.small_index {
+        run::<u16>(&input);
+    } else {
+        run::<u32>(&input);
+    }
+});
