@@ -316,6 +316,15 @@ fn report(stream: &[u32]) {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--test") {
+        // `cargo test --benches`: check the harness agrees with itself, quickly.
+        let stream = churn_stream(20_000);
+        assert_eq!(
+            replay(&mut ours(), &stream, &mut Vec::new()),
+            replay(&mut theirs(), &stream, &mut Vec::new())
+        );
+        return;
+    }
     let stream = churn_stream(OPS);
     report(&stream);
     let mut c = Criterion::default().configure_from_args();

@@ -37,6 +37,13 @@ fn next_allocator_id() -> u32 {
     NEXT_ALLOCATOR_ID.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The panic of [`Allocator::free`], kept out of line so the hot path stays small.
+#[cold]
+#[inline(never)]
+fn free_failed(err: FreeError) -> ! {
+    panic!("offset_alloc::Allocator::free: {err}");
+}
+
 /// An allocator that manages a contiguous range of `size` units and hands out
 /// sub-ranges of it in O(1), keeping all metadata outside the range.
 ///
@@ -219,7 +226,15 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     #[inline]
     pub fn allocate(&mut self, size: u32) -> Option<Allocation<NI>> {
-        self.try_allocate(size).ok()
+        // Not `try_allocate(size).ok()`: building the error's `Result` and converting
+        // it costs a store-forwarding stall on every call.
+        if self.live >= self.max_allocs {
+            return None;
+        }
+        if size == 0 {
+            return Some(self.allocate_detached());
+        }
+        self.find_and_carve(size, 1)
     }
 
     /// Allocates `size` units, saying why when it cannot.
@@ -327,8 +342,9 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     #[inline]
     pub fn free(&mut self, allocation: Allocation<NI>) {
-        if let Err(err) = self.try_free(allocation) {
-            panic!("offset_alloc::Allocator::free: {err}");
+        match self.check(allocation) {
+            Ok(node_index) => self.free_node(node_index),
+            Err(err) => free_failed(err),
         }
     }
 
@@ -349,6 +365,13 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     pub fn try_free(&mut self, allocation: Allocation<NI>) -> Result<(), FreeError> {
         let node_index = self.check(allocation)?;
+        self.free_node(node_index);
+        Ok(())
+    }
+
+    /// Frees live node `node_index`, merging with free neighbours.
+    #[inline(always)]
+    fn free_node(&mut self, node_index: NI) {
         self.live -= 1;
         let i = node_index.to_usize();
         let Node {
@@ -364,7 +387,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             // Extension: a zero-size allocation has no range; nothing to merge or bin.
             self.nodes[i].tag = tag & !USED;
             self.release(node_index);
-            return Ok(());
+            return;
         }
         // Merge with a free region below, then one above (the original's order, which
         // decides the bin order and so later offsets). The node being freed becomes
@@ -403,7 +426,6 @@ impl<NI: NodeIndex> Allocator<NI> {
             }
         }
         self.bin_insert(node_index, size);
-        Ok(())
     }
 
     /// The units charged to an allocation: its requested size, or its bin size under

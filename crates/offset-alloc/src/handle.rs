@@ -6,6 +6,8 @@
 //! the tag and the identity, so a stale, double or foreign free is refused instead of
 //! releasing whatever now lives in that node.
 
+use core::num::NonZeroU32;
+
 use crate::node::{GENERATION_STEP, NodeIndex};
 
 /// A single allocation: a range of units starting at `offset`.
@@ -27,13 +29,27 @@ where
     pub offset: u32,
     /// The node holding this allocation's metadata.
     pub(crate) metadata: NI,
-    /// The node's tag when issued (`generation << 1 | 1`).
-    pub(crate) tag: u32,
+    /// The node's tag when issued (`generation << 1 | 1`: never zero, which gives
+    /// `Option<Allocation>` a niche, so it stays 16 bytes and returns in registers).
+    pub(crate) tag: NonZeroU32,
     /// Identity of the issuing allocator.
     pub(crate) allocator: u32,
 }
 
 impl<NI: NodeIndex> Allocation<NI> {
+    /// A handle for `node`, whose (used) tag is `tag`.
+    #[inline(always)]
+    pub(crate) fn new(offset: u32, metadata: NI, tag: u32, allocator: u32) -> Self {
+        // A used node's tag has bit 0 set, so it is never zero.
+        let tag = NonZeroU32::new(tag).unwrap_or(NonZeroU32::MIN);
+        Allocation {
+            offset,
+            metadata,
+            tag,
+            allocator,
+        }
+    }
+
     /// The generation of the node when this handle was issued; it changes every
     /// time the node is handed out again.
     ///
@@ -48,7 +64,7 @@ impl<NI: NodeIndex> Allocation<NI> {
     /// ```
     #[inline]
     pub fn generation(&self) -> u32 {
-        self.tag / GENERATION_STEP
+        self.tag.get() / GENERATION_STEP
     }
 
     /// The identity of the allocator that issued this handle.

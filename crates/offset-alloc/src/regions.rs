@@ -140,12 +140,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             self.bin_insert(rest, remainder);
         }
         self.live += 1;
-        Allocation {
-            offset,
-            metadata: node_index,
-            tag,
-            allocator: self.id,
-        }
+        Allocation::new(offset, node_index, tag, self.id)
     }
 
     /// Extension: splits `pad` units off the front of free region `node` as a free
@@ -175,12 +170,7 @@ impl<NI: NodeIndex> Allocator<NI> {
         node.tag = tag;
         self.set_used(node_index);
         self.live += 1;
-        Allocation {
-            offset: 0,
-            metadata: node_index,
-            tag,
-            allocator: self.id,
-        }
+        Allocation::new(0, node_index, tag, self.id)
     }
 
     /// The error for a request that found no region.
@@ -210,7 +200,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             });
         }
         match self.nodes.get(allocation.metadata.to_usize()) {
-            Some(node) if node.tag == allocation.tag => Ok(allocation.metadata),
+            Some(node) if node.tag == allocation.tag.get() => Ok(allocation.metadata),
             _ => Err(FreeError::Stale {
                 offset: allocation.offset,
                 generation: allocation.generation(),

@@ -345,12 +345,7 @@ impl<NI: NodeIndex> Allocator<NI> {
         self.chain()
             .filter(|(_, node)| node.is_used())
             .map(move |(index, node)| LiveAllocation {
-                allocation: Allocation {
-                    offset: node.offset,
-                    metadata: index,
-                    tag: node.tag,
-                    allocator: id,
-                },
+                allocation: Allocation::new(node.offset, index, node.tag, id),
                 offset: node.offset,
                 size: node.size,
             })
