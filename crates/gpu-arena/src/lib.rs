@@ -1,1 +1,41 @@
-//! Placeholder.
+//! Sub-allocate large wgpu buffers.
+//!
+//! An [`Arena`] is one big vertex, index, storage, indirect or uniform buffer whose
+//! ranges are handed out in O(1) by [`offset_alloc`] and uploaded with
+//! `queue.write_buffer` at the allocated offsets. Handles are small `Copy` values
+//! checked on every use; the arena grows (copying its contents) when a request does
+//! not fit, and says so through [`Arena::buffer_generation`].
+//!
+//! ```
+//! use gpu_arena::{headless::Headless, Arena, ArenaDescriptor};
+//!
+//! let gpu = Headless::new(&Default::default())?;
+//! let indices = Arena::new(&gpu.device, &gpu.queue, &ArenaDescriptor {
+//!     label: Some("indices"),
+//!     usage: wgpu::BufferUsages::INDEX,
+//!     ..Default::default()
+//! })?;
+//! let quad = indices.alloc_slice(&[0u32, 1, 2, 2, 3, 0])?;
+//! let range = indices.elements(quad)?; // first_index and index count for draw_indexed
+//! assert_eq!(range.count, 6);
+//! assert_eq!(indices.read_slice(quad)?, [0, 1, 2, 2, 3, 0]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod access;
+mod arena;
+mod descriptor;
+mod error;
+mod handle;
+pub mod headless;
+mod stats;
+
+pub use access::ArenaSlice;
+pub use arena::Arena;
+pub use descriptor::ArenaDescriptor;
+pub use error::ArenaError;
+pub use handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle};
+pub use offset_alloc;
+pub use stats::ArenaStats;
