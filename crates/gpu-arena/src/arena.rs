@@ -351,6 +351,33 @@ impl Arena {
         Ok(())
     }
 
+    /// Frees every allocation at once (all handles become stale); the buffer and its
+    /// capacity stay.
+    ///
+    /// Time: O(allocations).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let h = arena.alloc(64).unwrap();
+    /// arena.clear();
+    /// assert!(arena.range(h).is_err());
+    /// assert_eq!(arena.stats().live_allocations, 0);
+    /// ```
+    pub fn clear(&self) {
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        for (index, slot) in state.slots.iter_mut().enumerate() {
+            if slot.allocation.take().is_some() {
+                slot.generation = slot.generation.wrapping_add(1);
+                state.free_slots.push(index as u32);
+            }
+        }
+        // Handles of the allocator are dropped with the slots; reset takes a new
+        // identity, so none of them could be honoured anyway.
+        state.allocator.reset();
+    }
+
     /// The byte range of a live allocation.
     ///
     /// # Errors

@@ -26,10 +26,12 @@
 
 mod access;
 mod arena;
+pub mod bindless;
 mod descriptor;
 mod error;
 mod handle;
 pub mod headless;
+pub mod mesh_pool;
 mod stats;
 
 pub use access::ArenaSlice;

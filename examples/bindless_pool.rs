@@ -1,0 +1,187 @@
+//! Fills a bindless storage pool with variable-size records, churns it (removes,
+//! resizes, re-inserts), runs `shaders/bindless_walk.wgsl` over every object in one
+//! dispatch, reads the results back and checks them against a CPU computation.
+//!
+//! ```sh
+//! cargo run --release --example bindless_pool -- --objects 20000
+//! ```
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use gpu_arena::bindless::{BindlessPool, BindlessPoolDescriptor, ObjectId};
+use gpu_arena::headless::Headless;
+
+/// Run one compute pass over every object of a bindless pool and verify it.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Objects inserted before the churn.
+    #[arg(long, default_value_t = 10_000)]
+    objects: usize,
+    /// Longest record, in u32 words.
+    #[arg(long, default_value_t = 64)]
+    max_words: u64,
+    /// Seed of the record generator.
+    #[arg(long, default_value_t = 3)]
+    seed: u64,
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// What the shader computes for one record.
+fn hash(record: &[u32]) -> u32 {
+    record.iter().fold(0u32, |h, w| {
+        h.wrapping_mul(31).wrapping_add(*w).wrapping_add(1)
+    })
+}
+
+fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let args = Args::parse();
+    let gpu = Headless::new(&Default::default())?;
+    println!("adapter   {}", gpu.describe());
+
+    let pool = BindlessPool::new(
+        &gpu.device,
+        &gpu.queue,
+        &BindlessPoolDescriptor {
+            initial_objects: 256,
+            ..Default::default()
+        },
+    )?;
+    let mut rng = Rng(args.seed | 1);
+    let max_words = args.max_words.max(1);
+    let record = |rng: &mut Rng| -> Vec<u32> {
+        (0..1 + rng.next() % max_words)
+            .map(|_| rng.next() as u32)
+            .collect()
+    };
+    let mut live: Vec<(ObjectId, Vec<u32>)> = Vec::new();
+    for _ in 0..args.objects {
+        let r = record(&mut rng);
+        live.push((pool.insert(&r)?, r));
+    }
+    // Churn: remove a third, resize a third, insert a few more (reusing freed indices).
+    let (mut removed, mut updated) = (0, 0);
+    for k in (0..live.len()).rev() {
+        match rng.next() % 3 {
+            0 => {
+                let (id, _) = live.swap_remove(k);
+                pool.remove(id)?;
+                removed += 1;
+            }
+            1 => {
+                let r = record(&mut rng);
+                pool.update(live[k].0, &r)?;
+                live[k].1 = r;
+                updated += 1;
+            }
+            _ => {}
+        }
+    }
+    for _ in 0..args.objects / 10 {
+        let r = record(&mut rng);
+        live.push((pool.insert(&r)?, r));
+    }
+    println!(
+        "objects   {} live in a table of {} ({removed} removed, {updated} resized)",
+        pool.len(),
+        pool.table_len()
+    );
+    println!("records   {}", pool.data_arena().stats());
+
+    let module = gpu
+        .device
+        .create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("bindless_walk"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/bindless_walk.wgsl").into()),
+        });
+    let pipeline = gpu
+        .device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("bindless_walk"),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+    let count = pool.table_len();
+    let results = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("results"),
+        size: u64::from(count.max(1)) * 4,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    });
+    let readback = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
+        size: results.size(),
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let table = pool.table_slice()?;
+    let data = pool.data_buffer();
+    let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("bindless"),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(table.binding()),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: data.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 2,
+                resource: results.as_entire_binding(),
+            },
+        ],
+    });
+    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(count.div_ceil(64), 1, 1);
+    }
+    encoder.copy_buffer_to_buffer(&results, 0, &readback, 0, results.size());
+    let index = gpu.queue.submit([encoder.finish()]);
+    readback
+        .slice(..)
+        .map_async(wgpu::MapMode::Read, |r| r.expect("map results"));
+    gpu.device.poll(wgpu::PollType::Wait {
+        submission_index: Some(index),
+        timeout: None,
+    })?;
+    let gpu_results: Vec<u32> = bytemuck::pod_collect_to_vec(&readback.get_mapped_range(..)?);
+
+    let mut expected = vec![0u32; count as usize];
+    for (id, r) in &live {
+        expected[id.index() as usize] = hash(r);
+    }
+    let wrong = expected
+        .iter()
+        .zip(&gpu_results)
+        .filter(|(e, g)| e != g)
+        .count();
+    if wrong == 0 {
+        println!(
+            "result    OK: one dispatch over {count} table entries matches the CPU for every object"
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("result    MISMATCH: {wrong} of {count} objects differ from the CPU");
+        Ok(ExitCode::FAILURE)
+    }
+}

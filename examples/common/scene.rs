@@ -1,0 +1,292 @@
+//! Shared by the examples and the GPU tests: a generator of varied meshes laid out
+//! on a grid, an offscreen renderer for `shaders/mesh.wgsl`, pixel readback and PNG
+//! output.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use bytemuck::{Pod, Zeroable};
+
+/// The vertex format of `shaders/mesh.wgsl`: clip-space position and colour.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct ColorVertex {
+    pub position: [f32; 3],
+    pub color: [f32; 3],
+}
+
+/// One generated mesh.
+pub struct Mesh {
+    pub vertices: Vec<ColorVertex>,
+    pub indices: Vec<u32>,
+}
+
+/// Deterministic xorshift64.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+/// `count` meshes of four kinds (polygons, stars, rings, grids) with varied vertex
+/// and index counts, each placed in its own cell of a square grid over clip space.
+pub fn generate_meshes(count: usize, seed: u64) -> Vec<Mesh> {
+    let mut rng = Rng(seed | 1);
+    let cols = (count as f32).sqrt().ceil().max(1.0) as usize;
+    let cell = 2.0 / cols as f32;
+    (0..count)
+        .map(|i| {
+            let (cx, cy) = (
+                -1.0 + cell * ((i % cols) as f32 + 0.5),
+                1.0 - cell * ((i / cols) as f32 + 0.5),
+            );
+            let radius = cell * 0.45;
+            let base = [
+                0.2 + 0.8 * rng.unit(),
+                0.2 + 0.8 * rng.unit(),
+                0.2 + 0.8 * rng.unit(),
+            ];
+            let depth = 0.5;
+            let at = |x: f32, y: f32, shade: f32| ColorVertex {
+                position: [cx + x * radius, cy + y * radius, depth],
+                color: [base[0] * shade, base[1] * shade, base[2] * shade],
+            };
+            let mut vertices = Vec::new();
+            let mut indices = Vec::new();
+            match rng.below(4) {
+                0 | 1 => {
+                    // Regular polygon or star: a centre plus a rim, as a triangle fan.
+                    let star = rng.below(2) == 1;
+                    let sides = 3 + rng.below(if star { 12 } else { 40 }) as u32;
+                    let rim = if star { sides * 2 } else { sides };
+                    vertices.push(at(0.0, 0.0, 1.0));
+                    for k in 0..rim {
+                        let a = k as f32 / rim as f32 * std::f32::consts::TAU;
+                        let r = if star && k % 2 == 1 { 0.45 } else { 1.0 };
+                        vertices.push(at(a.cos() * r, a.sin() * r, 0.6));
+                    }
+                    for k in 0..rim {
+                        indices.extend([0, 1 + k, 1 + (k + 1) % rim]);
+                    }
+                }
+                2 => {
+                    // Ring: inner and outer circles joined by quads.
+                    let segments = 6 + rng.below(40) as u32;
+                    let inner = 0.3 + 0.4 * rng.unit();
+                    for k in 0..segments {
+                        let a = k as f32 / segments as f32 * std::f32::consts::TAU;
+                        vertices.push(at(a.cos(), a.sin(), 1.0));
+                        vertices.push(at(a.cos() * inner, a.sin() * inner, 0.5));
+                    }
+                    for k in 0..segments {
+                        let (o0, i0, o1, i1) = (
+                            2 * k,
+                            2 * k + 1,
+                            2 * ((k + 1) % segments),
+                            2 * ((k + 1) % segments) + 1,
+                        );
+                        indices.extend([o0, i0, o1, o1, i0, i1]);
+                    }
+                }
+                _ => {
+                    // Grid of quads with a shading gradient.
+                    let (w, h) = (1 + rng.below(12) as u32, 1 + rng.below(12) as u32);
+                    for y in 0..=h {
+                        for x in 0..=w {
+                            let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
+                            vertices.push(at(u * 1.6 - 0.8, v * 1.6 - 0.8, 0.4 + 0.6 * u));
+                        }
+                    }
+                    for y in 0..h {
+                        for x in 0..w {
+                            let a = y * (w + 1) + x;
+                            indices.extend([a, a + 1, a + w + 1, a + 1, a + w + 2, a + w + 1]);
+                        }
+                    }
+                }
+            }
+            Mesh { vertices, indices }
+        })
+        .collect()
+}
+
+/// Offscreen target plus the pipeline of `shaders/mesh.wgsl`.
+pub struct Renderer {
+    pub pipeline: wgpu::RenderPipeline,
+    pub texture: wgpu::Texture,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+impl Renderer {
+    pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Renderer {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("mesh.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/mesh.wgsl").into()),
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("mesh pool"),
+            layout: None,
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[Some(wgpu::VertexBufferLayout {
+                    array_stride: size_of::<ColorVertex>() as u64,
+                    step_mode: wgpu::VertexStepMode::Vertex,
+                    attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3],
+                })],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(FORMAT.into())],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("offscreen"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        Renderer {
+            pipeline,
+            texture,
+            width,
+            height,
+        }
+    }
+
+    /// Clears to dark grey, sets the pipeline, lets `draw` record draws, submits.
+    /// Returns what `draw` returned (the number of draw calls).
+    pub fn render(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        draw: impl FnOnce(&mut wgpu::RenderPass<'_>) -> u32,
+    ) -> u32 {
+        let view = self.texture.create_view(&Default::default());
+        let mut encoder = device.create_command_encoder(&Default::default());
+        let calls;
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("meshes"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color {
+                            r: 0.05,
+                            g: 0.05,
+                            b: 0.06,
+                            a: 1.0,
+                        }),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            calls = draw(&mut pass);
+        }
+        queue.submit([encoder.finish()]);
+        calls
+    }
+
+    /// The picture as tightly packed RGBA8 rows (blocking readback).
+    pub fn read_pixels(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Vec<u8> {
+        let row = self.width * 4;
+        let padded = row.next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("pixels"),
+            size: u64::from(padded) * u64::from(self.height),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.copy_texture_to_buffer(
+            self.texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded),
+                    rows_per_image: None,
+                },
+            },
+            wgpu::Extent3d {
+                width: self.width,
+                height: self.height,
+                depth_or_array_layers: 1,
+            },
+        );
+        let index = queue.submit([encoder.finish()]);
+        buffer
+            .slice(..)
+            .map_async(wgpu::MapMode::Read, |r| r.expect("map pixels"));
+        device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            })
+            .expect("poll");
+        let view = buffer.get_mapped_range(..).expect("mapped pixels");
+        let mut pixels = Vec::with_capacity((row * self.height) as usize);
+        for y in 0..self.height as usize {
+            pixels.extend_from_slice(&view[y * padded as usize..][..row as usize]);
+        }
+        pixels
+    }
+}
+
+/// Writes RGBA8 pixels as a PNG file.
+pub fn write_png(
+    path: &Path,
+    width: u32,
+    height: u32,
+    rgba: &[u8],
+) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut encoder = png::Encoder::new(file, width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgba)?;
+    writer.finish()?;
+    Ok(())
+}
