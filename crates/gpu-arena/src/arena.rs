@@ -51,6 +51,17 @@ pub(crate) struct Slot {
     pub size: u64,
     /// Requested bytes.
     pub len: u64,
+    /// Alignment the allocation was made with (compaction keeps it).
+    pub align: u64,
+}
+
+/// Ranges freed with `free_deferred`, waiting for the GPU.
+pub(crate) struct PendingGroup {
+    pub allocations: Vec<offset_alloc::Allocation>,
+    pub bytes: u64,
+    /// Set by `on_submitted_work_done` once the work submitted before the group was
+    /// sealed has finished; `None` while the group is still open.
+    pub done: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Everything behind the arena's lock.
@@ -62,6 +73,8 @@ pub(crate) struct State {
     pub free_slots: Vec<u32>,
     pub buffer_generation: u32,
     pub growth_count: u32,
+    /// Deferred frees: sealed groups waiting for the GPU, then the open group.
+    pub pending: Vec<PendingGroup>,
 }
 
 /// One large wgpu buffer handing out ranges: vertex, index, storage, indirect or
@@ -93,6 +106,8 @@ pub struct Arena {
     /// Alignment that makes a range bindable as storage / uniform in this arena.
     pub(crate) bind_alignment: u64,
     pub(crate) state: Mutex<State>,
+    /// Persistent staging chunks for batched uploads (locked after `state`).
+    pub(crate) belt: Mutex<wgpu::util::StagingBelt>,
 }
 
 impl Arena {
@@ -201,7 +216,12 @@ impl Arena {
                 free_slots: Vec::new(),
                 buffer_generation: 0,
                 growth_count: 0,
+                pending: Vec::new(),
             }),
+            belt: Mutex::new(wgpu::util::StagingBelt::new(
+                device.clone(),
+                desc.upload_chunk_size.max(UNIT),
+            )),
         })
     }
 
@@ -300,6 +320,10 @@ impl Arena {
                     });
                 }
                 Err(_) => {
+                    // Ranges whose deferred free the GPU has finished with come first.
+                    if Self::retire_finished(&mut state) > 0 {
+                        continue;
+                    }
                     if !self.grow_for(&mut state, size, align) {
                         return Err(ArenaError::OutOfSpace {
                             requested: size,
@@ -318,6 +342,7 @@ impl Arena {
             offset: u64::from(allocation.offset) * UNIT,
             size,
             len: bytes,
+            align,
         };
         Ok(Self::store(&mut state, self.id, slot))
     }
@@ -375,6 +400,7 @@ impl Arena {
         }
         // Handles of the allocator are dropped with the slots; reset takes a new
         // identity, so none of them could be honoured anyway.
+        state.pending.clear();
         state.allocator.reset();
     }
 

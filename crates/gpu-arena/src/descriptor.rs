@@ -34,6 +34,10 @@ pub struct ArenaDescriptor<'a> {
     pub min_alignment: u64,
     /// Most allocations live at once. Default: 131,072.
     pub max_allocations: u32,
+    /// Size of the staging chunks that batched uploads ([`crate::UploadBatch`]) use
+    /// and re-use across frames; a larger batch gets a chunk of its own size.
+    /// Default: 4 MiB.
+    pub upload_chunk_size: u64,
 }
 
 impl Default for ArenaDescriptor<'_> {
@@ -46,6 +50,7 @@ impl Default for ArenaDescriptor<'_> {
             growth_factor: 2.0,
             min_alignment: wgpu::COPY_BUFFER_ALIGNMENT,
             max_allocations: 128 * 1024,
+            upload_chunk_size: 4 << 20,
         }
     }
 }

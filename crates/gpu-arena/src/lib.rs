@@ -27,17 +27,22 @@
 mod access;
 mod arena;
 pub mod bindless;
+mod compact;
 mod descriptor;
 mod error;
 mod handle;
 pub mod headless;
+mod lifetime;
 pub mod mesh_pool;
 mod stats;
+mod upload;
 
 pub use access::ArenaSlice;
 pub use arena::Arena;
+pub use compact::{CompactionReport, Move};
 pub use descriptor::ArenaDescriptor;
 pub use error::ArenaError;
 pub use handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle};
 pub use offset_alloc;
 pub use stats::ArenaStats;
+pub use upload::{UploadBatch, UploadReport};

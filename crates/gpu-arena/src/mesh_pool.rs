@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use wgpu::util::DrawIndexedIndirectArgs;
 
 use crate::arena::Arena;
+use crate::compact::CompactionReport;
 use crate::descriptor::ArenaDescriptor;
 use crate::error::ArenaError;
 use crate::handle::{ArenaHandle, TypedHandle};
@@ -124,6 +125,22 @@ pub struct MeshHandle {
     pool: u32,
     slot: u32,
     generation: u32,
+}
+
+/// What [`MeshPool::compact`] did.
+///
+/// ```
+/// let c = gpu_arena::mesh_pool::PoolCompaction::default();
+/// assert_eq!(c.meshes_moved, 0);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PoolCompaction {
+    /// The vertex arena's report.
+    pub vertex: CompactionReport,
+    /// The index arena's report.
+    pub index: CompactionReport,
+    /// Meshes whose draw record changed.
+    pub meshes_moved: usize,
 }
 
 /// Which of a pool's buffers were replaced (re-bind them, rebuild bind groups).
@@ -358,6 +375,174 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             pool: self.id,
             slot,
             generation,
+        })
+    }
+
+    /// Uploads many meshes at once: every range is allocated first, then each arena
+    /// receives one batched upload (adjacent ranges become single copies) and the draw
+    /// records one write. The fast way to fill a pool.
+    ///
+    /// # Errors
+    /// As [`Self::insert`]; on error nothing stays allocated.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let quad = ([[0.0f32; 3]; 4], [0u16, 1, 2, 2, 3, 0]);
+    /// let tri = ([[1.0f32; 3]; 3], [0u16, 1, 2]);
+    /// let meshes = pool.insert_batch(&[(&quad.0[..], &quad.1[..]), (&tri.0[..], &tri.1[..])]).unwrap();
+    /// assert_eq!(pool.draw_args(meshes[1]).unwrap().first_index, 6);
+    /// ```
+    pub fn insert_batch(&self, meshes: &[(&[V], &[I])]) -> Result<Vec<MeshHandle>, ArenaError> {
+        let mut ranges: Vec<(TypedHandle<V>, TypedHandle<I>)> = Vec::with_capacity(meshes.len());
+        let rollback = |ranges: &[(TypedHandle<V>, TypedHandle<I>)]| {
+            for (v, i) in ranges {
+                let _ = self.vertices.free(*v);
+                let _ = self.indices.free(*i);
+            }
+        };
+        let mut records = Vec::with_capacity(meshes.len());
+        for (vertices, indices) in meshes {
+            let index_count = u32::try_from(indices.len()).ok();
+            let v = match self.vertices.alloc_elements::<V>(vertices.len() as u64) {
+                Ok(v) => v,
+                Err(e) => {
+                    rollback(&ranges);
+                    return Err(e);
+                }
+            };
+            let i = match self.indices.alloc_elements::<I>(indices.len() as u64) {
+                Ok(i) => i,
+                Err(e) => {
+                    let _ = self.vertices.free(v);
+                    rollback(&ranges);
+                    return Err(e);
+                }
+            };
+            ranges.push((v, i));
+            let (Ok(ve), Ok(ie), Some(index_count)) = (
+                self.vertices.elements(v),
+                self.indices.elements(i),
+                index_count,
+            ) else {
+                rollback(&ranges);
+                return Err(ArenaError::OverLimit {
+                    requested: indices.len() as u64,
+                    limit: u64::from(u32::MAX),
+                    what: "index count",
+                });
+            };
+            records.push(DrawIndexedIndirectArgs {
+                index_count,
+                instance_count: 1,
+                first_index: ie.first,
+                base_vertex: ve.first as i32,
+                first_instance: 0,
+            });
+        }
+        let upload = || -> Result<(), ArenaError> {
+            let mut vb = self.vertices.batch();
+            let mut ib = self.indices.batch();
+            for ((vertices, indices), (v, i)) in meshes.iter().zip(&ranges) {
+                vb.write_slice(*v, 0, vertices)?;
+                ib.write_slice(*i, 0, indices)?;
+            }
+            vb.submit()?;
+            ib.submit()?;
+            Ok(())
+        };
+        if let Err(e) = upload() {
+            rollback(&ranges);
+            return Err(e);
+        }
+        let mut state = self.state.lock();
+        let first_dense = state.records.len();
+        let mut handles = Vec::with_capacity(meshes.len());
+        for ((v, i), args) in ranges.iter().zip(records) {
+            if let Err(e) = self.reserve_record(&mut state) {
+                drop(state);
+                for h in &handles {
+                    let _ = self.remove(*h);
+                }
+                rollback(&ranges[handles.len()..]);
+                return Err(e);
+            }
+            let slot = match state.free_slots.pop() {
+                Some(slot) => slot,
+                None => {
+                    state.slots.push(MeshSlot {
+                        generation: 0,
+                        dense: None,
+                        vertices: None,
+                        indices: None,
+                    });
+                    (state.slots.len() - 1) as u32
+                }
+            };
+            let dense = state.records.len() as u32;
+            let entry = &mut state.slots[slot as usize];
+            entry.dense = Some(dense);
+            entry.vertices = Some(*v);
+            entry.indices = Some(*i);
+            handles.push(MeshHandle {
+                pool: self.id,
+                slot,
+                generation: entry.generation,
+            });
+            state.records.push(args);
+            state.owners.push(slot);
+        }
+        let new_records = bytemuck::cast_slice(&state.records[first_dense..]).to_vec();
+        if !new_records.is_empty() {
+            self.indirect
+                .write(state.table, first_dense as u64 * ARGS_BYTES, &new_records)?;
+        }
+        Ok(handles)
+    }
+
+    /// Compacts the vertex and index arenas (each moving at most `budget` bytes) and
+    /// rewrites every draw record so it follows its mesh's new offsets.
+    ///
+    /// # Errors
+    /// As [`Arena::compact`].
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let a = pool.insert(&[[0.0; 3]; 30], &[0; 30]).unwrap();
+    /// let b = pool.insert(&[[1.0; 3]; 3], &[0, 1, 2]).unwrap();
+    /// pool.remove(a).unwrap();
+    /// let report = pool.compact(None).unwrap();
+    /// assert_eq!(report.meshes_moved, 1);
+    /// assert_eq!(pool.draw_args(b).unwrap().base_vertex, 0);
+    /// ```
+    pub fn compact(&self, budget: Option<u64>) -> Result<PoolCompaction, ArenaError> {
+        let state = self.state.lock();
+        let vertex = self.vertices.compact(budget)?;
+        let index = self.indices.compact(budget)?;
+        let mut state = state;
+        let mut meshes_moved = 0;
+        for dense in 0..state.records.len() {
+            let slot = &state.slots[state.owners[dense] as usize];
+            let (Some(v), Some(i)) = (slot.vertices, slot.indices) else {
+                continue;
+            };
+            let (ve, ie) = (self.vertices.elements(v)?, self.indices.elements(i)?);
+            let record = &mut state.records[dense];
+            if record.base_vertex != ve.first as i32 || record.first_index != ie.first {
+                record.base_vertex = ve.first as i32;
+                record.first_index = ie.first;
+                meshes_moved += 1;
+            }
+        }
+        if meshes_moved > 0 {
+            self.indirect
+                .write(state.table, 0, bytemuck::cast_slice(&state.records))?;
+        }
+        Ok(PoolCompaction {
+            vertex,
+            index,
+            meshes_moved,
         })
     }
 

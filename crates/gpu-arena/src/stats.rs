@@ -18,7 +18,7 @@ use crate::arena::{Arena, UNIT};
 pub struct ArenaStats {
     /// Buffer size in bytes.
     pub capacity: u64,
-    /// Bytes reserved by live allocations.
+    /// Bytes reserved by live allocations and by deferred frees still pending.
     pub used: u64,
     /// Bytes free (possibly in several ranges).
     pub free: u64,
@@ -26,6 +26,8 @@ pub struct ArenaStats {
     pub largest_free_region: u64,
     /// Live allocations.
     pub live_allocations: u32,
+    /// Bytes freed with `free_deferred` that the GPU may still read (not reusable yet).
+    pub pending_free: u64,
     /// Times the buffer grew.
     pub growth_count: u32,
     /// Bumped on every buffer replacement.
@@ -82,7 +84,13 @@ impl Arena {
             used: u64::from(state.allocator.used_units()) * UNIT,
             free: u64::from(state.allocator.free_units()) * UNIT,
             largest_free_region: u64::from(state.allocator.largest_free_region_exact()) * UNIT,
-            live_allocations: state.allocator.allocation_count(),
+            live_allocations: state.allocator.allocation_count()
+                - state
+                    .pending
+                    .iter()
+                    .map(|g| g.allocations.len() as u32)
+                    .sum::<u32>(),
+            pending_free: state.pending.iter().map(|g| g.bytes).sum(),
             growth_count: state.growth_count,
             buffer_generation: state.buffer_generation,
         }
@@ -113,7 +121,12 @@ impl fmt::Debug for Arena {
 impl Drop for Arena {
     fn drop(&mut self) {
         let state = self.state.get_mut();
-        let live = state.allocator.allocation_count();
+        let pending: u32 = state
+            .pending
+            .iter()
+            .map(|g| g.allocations.len() as u32)
+            .sum();
+        let live = state.allocator.allocation_count() - pending;
         if live > 0 {
             let first: Vec<String> = state
                 .slots
@@ -125,7 +138,12 @@ impl Drop for Arena {
             log::warn!(
                 "{}: dropped with {live} live allocations ({} bytes), e.g. {}",
                 self.label,
-                u64::from(state.allocator.used_units()) * UNIT,
+                state
+                    .slots
+                    .iter()
+                    .filter(|s| s.allocation.is_some())
+                    .map(|s| s.size)
+                    .sum::<u64>(),
                 first.join(", ")
             );
         }

@@ -10,6 +10,7 @@ mod bins;
 mod error;
 pub mod ext;
 mod handle;
+mod layout;
 mod node;
 mod options;
 mod regions;
@@ -20,6 +21,7 @@ mod validate;
 pub use allocator::Allocator;
 pub use error::{AllocError, ConfigError, FreeError, GrowError, InvariantError};
 pub use handle::Allocation;
+pub use layout::LayoutError;
 pub use node::NodeIndex;
 pub use options::{AllocatorOptions, Rounding};
 pub use report::{

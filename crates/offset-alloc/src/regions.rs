@@ -300,6 +300,11 @@ impl<NI: NodeIndex> Allocator<NI> {
         self.used[i / 64] & (1 << (i % 64)) != 0
     }
 
+    /// Marks node `n` allocated in the dense bit set.
+    pub(crate) fn mark_used(&mut self, n: NI) {
+        self.set_used(n);
+    }
+
     #[inline(always)]
     fn set_used(&mut self, n: NI) {
         let i = n.to_usize();

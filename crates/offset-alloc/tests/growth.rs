@@ -101,3 +101,97 @@ fn grow_to_the_same_size_is_a_no_op() {
     assert_eq!(allocator.free_regions().count(), 1);
     allocator.validate().unwrap();
 }
+
+mod layout {
+    use offset_alloc::{Allocator, AllocatorOptions, FreeRegion, LayoutError};
+
+    #[test]
+    fn with_layout_places_allocations_and_frees_the_gaps() {
+        let (mut a, handles) = Allocator::<u32>::with_layout(
+            100,
+            AllocatorOptions::default(),
+            &[(5, 10), (15, 5), (50, 50)],
+        )
+        .unwrap();
+        a.validate().unwrap();
+        assert_eq!(
+            handles.iter().map(|h| h.offset).collect::<Vec<_>>(),
+            [5, 15, 50]
+        );
+        assert_eq!(
+            a.free_regions().collect::<Vec<_>>(),
+            [
+                FreeRegion { offset: 0, size: 5 },
+                FreeRegion {
+                    offset: 20,
+                    size: 30
+                }
+            ]
+        );
+        assert_eq!((a.allocation_count(), a.used_units()), (3, 65));
+        for h in handles {
+            a.free(h);
+            a.validate().unwrap();
+        }
+        assert_eq!(a.allocate(100).unwrap().offset, 0);
+    }
+
+    #[test]
+    fn with_layout_reproduces_an_existing_allocator() {
+        let mut original: Allocator<u16> = Allocator::new(10_000);
+        let handles: Vec<_> = (1..60).map(|i| original.allocate(i * 3).unwrap()).collect();
+        for h in handles.iter().step_by(3) {
+            original.free(*h);
+        }
+        let ranges: Vec<(u32, u32)> = original.allocations().map(|l| (l.offset, l.size)).collect();
+        let (copy, _) = Allocator::<u16>::with_layout(10_000, Default::default(), &ranges).unwrap();
+        copy.validate().unwrap();
+        assert_eq!(
+            copy.free_regions().collect::<Vec<_>>(),
+            original.free_regions().collect::<Vec<_>>()
+        );
+        assert_eq!(copy.free_units(), original.free_units());
+    }
+
+    #[test]
+    fn with_layout_refuses_bad_layouts() {
+        let opts = AllocatorOptions::default();
+        assert_eq!(
+            Allocator::<u32>::with_layout(10, opts, &[(0, 0)]).unwrap_err(),
+            LayoutError::ZeroSize { index: 0 }
+        );
+        assert_eq!(
+            Allocator::<u32>::with_layout(10, opts, &[(8, 4)]).unwrap_err(),
+            LayoutError::OutOfBounds {
+                index: 0,
+                end: 12,
+                size: 10
+            }
+        );
+        assert_eq!(
+            Allocator::<u32>::with_layout(
+                10,
+                AllocatorOptions {
+                    max_allocs: Some(1),
+                    ..opts
+                },
+                &[(0, 1), (1, 1)]
+            )
+            .unwrap_err(),
+            LayoutError::TooMany {
+                count: 2,
+                max_allocs: 1
+            }
+        );
+    }
+
+    #[test]
+    fn with_layout_handles_a_full_and_an_empty_layout() {
+        let (full, _) = Allocator::<u32>::with_layout(10, Default::default(), &[(0, 10)]).unwrap();
+        full.validate().unwrap();
+        assert_eq!(full.free_units(), 0);
+        let (empty, handles) = Allocator::<u32>::with_layout(10, Default::default(), &[]).unwrap();
+        empty.validate().unwrap();
+        assert!(handles.is_empty() && empty.free_units() == 10);
+    }
+}

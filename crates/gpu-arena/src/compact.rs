@@ -1,0 +1,218 @@
+//! Compaction: move live allocations together into a fresh buffer.
+//!
+//! wgpu cannot copy within one buffer, so [`Arena::compact`] packs allocations front
+//! to back (in offset order, each keeping its alignment) into a new buffer of the same
+//! size, with one copy per run of allocations that move by the same distance. The
+//! allocator is rebuilt in one pass with `offset_alloc::Allocator::with_layout`.
+//! Handles keep their values (the arena looks offsets up), the buffer generation is
+//! bumped, and the report lists every move so callers can patch GPU-side tables.
+//!
+//! With a budget, packing stops before the bytes moved would exceed it; everything
+//! after stays at its offset (still copied, since the buffer is new), and a later call
+//! continues. Deferred frees still pending are dropped: work in flight keeps reading
+//! the old buffer, which wgpu keeps alive until that work is done.
+
+use offset_alloc::{Allocator, AllocatorOptions};
+
+use crate::arena::{Arena, UNIT, create_buffer};
+use crate::error::ArenaError;
+use crate::handle::ArenaHandle;
+
+/// One allocation that compaction moved.
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// let a = arena.alloc(64).unwrap();
+/// let b = arena.alloc(64).unwrap();
+/// arena.free(a).unwrap();
+/// let report = arena.compact(None).unwrap();
+/// assert_eq!(report.moves[0], gpu_arena::Move { handle: b, old_offset: 64, new_offset: 0, size: 64 });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Move {
+    /// The allocation (its handle is unchanged).
+    pub handle: ArenaHandle,
+    /// Byte offset before.
+    pub old_offset: u64,
+    /// Byte offset after.
+    pub new_offset: u64,
+    /// Reserved bytes.
+    pub size: u64,
+}
+
+/// What [`Arena::compact`] did.
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// let report = arena.compact(None).unwrap();
+/// assert!(report.complete && report.moves.is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompactionReport {
+    /// Allocations that changed offset.
+    pub moves: Vec<Move>,
+    /// Bytes of the allocations that moved.
+    pub bytes_moved: u64,
+    /// Buffer copies recorded.
+    pub copies: usize,
+    /// Whether every allocation is now packed (false when the budget ran out).
+    pub complete: bool,
+    /// The buffer generation afterwards.
+    pub buffer_generation: u32,
+}
+
+impl Arena {
+    /// Packs live allocations together into a fresh buffer, moving at most `budget`
+    /// bytes (`None`: no limit). Handles stay valid; look offsets up again (or apply
+    /// the returned moves) and rebuild bind groups, as the buffer generation changes
+    /// whenever something moved.
+    ///
+    /// Time: O(allocations log allocations) on the CPU, plus the GPU copies.
+    ///
+    /// # Errors
+    /// [`ArenaError::InvalidDescriptor`] if the rebuilt layout is refused (not
+    /// expected; nothing changes then).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let handles: Vec<_> = (0..10u8).map(|i| arena.alloc_slice(&[i; 100]).unwrap()).collect();
+    /// for h in handles.iter().step_by(2) {
+    ///     arena.free(*h).unwrap();
+    /// }
+    /// assert!(arena.stats().contiguity() < 1.0);
+    /// arena.compact(None).unwrap();
+    /// assert_eq!(arena.stats().contiguity(), 1.0);
+    /// assert_eq!(arena.read(handles[1]).unwrap(), [1; 100]);
+    /// ```
+    pub fn compact(&self, budget: Option<u64>) -> Result<CompactionReport, ArenaError> {
+        let mut state = self.state.lock();
+        let mut live: Vec<(usize, u64, u64, u64)> = state
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.allocation.is_some())
+            .map(|(i, s)| (i, s.offset, s.size, s.align))
+            .collect();
+        live.sort_unstable_by_key(|&(_, offset, _, _)| offset);
+
+        // Decide where everything goes.
+        let budget = budget.unwrap_or(u64::MAX);
+        let (mut cursor, mut bytes_moved, mut complete, mut packing) = (0u64, 0u64, true, true);
+        let mut targets = Vec::with_capacity(live.len());
+        for &(_, offset, size, align) in &live {
+            let mut target = offset;
+            if packing {
+                let packed = cursor.next_multiple_of(align);
+                if packed != offset {
+                    if bytes_moved + size <= budget {
+                        target = packed;
+                        bytes_moved += size;
+                    } else {
+                        packing = false;
+                        complete = false;
+                    }
+                }
+            }
+            targets.push(target);
+            cursor = target + size;
+        }
+        let pending_freed = !state.pending.is_empty();
+        if bytes_moved == 0 && !pending_freed {
+            return Ok(CompactionReport {
+                complete,
+                buffer_generation: state.buffer_generation,
+                ..Default::default()
+            });
+        }
+
+        // Rebuild the allocator with the new layout.
+        let ranges: Vec<(u32, u32)> = live
+            .iter()
+            .zip(&targets)
+            .map(|(&(_, _, size, _), &t)| ((t / UNIT) as u32, (size / UNIT) as u32))
+            .collect();
+        let options = AllocatorOptions {
+            max_allocs: Some(state.allocator.max_allocs()),
+            ..Default::default()
+        };
+        let (allocator, handles) =
+            Allocator::with_layout((state.capacity / UNIT) as u32, options, &ranges).map_err(
+                |e| ArenaError::InvalidDescriptor {
+                    reason: format!("compaction layout refused: {e}"),
+                },
+            )?;
+
+        // Copy runs that move by the same distance (gaps between them are free in both
+        // layouts, so copying them too is harmless) into a fresh buffer.
+        let buffer = create_buffer(&self.device, &self.label, state.capacity, self.usage);
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("gpu-arena compaction"),
+            });
+        let mut copies = 0;
+        let mut index = 0;
+        while index < live.len() {
+            let delta = live[index].1 - targets[index];
+            let mut end = index + 1;
+            while end < live.len() && live[end].1 - targets[end] == delta {
+                end += 1;
+            }
+            let from = live[index].1;
+            let to_end = live[end - 1].1 + live[end - 1].2;
+            encoder.copy_buffer_to_buffer(
+                &state.buffer,
+                from,
+                &buffer,
+                from - delta,
+                to_end - from,
+            );
+            copies += 1;
+            index = end;
+        }
+        self.queue.submit([encoder.finish()]);
+
+        let mut moves = Vec::new();
+        for ((&(slot_index, old_offset, size, _), &new_offset), allocation) in
+            live.iter().zip(&targets).zip(handles)
+        {
+            let slot = &mut state.slots[slot_index];
+            slot.offset = new_offset;
+            slot.allocation = Some(allocation);
+            if new_offset != old_offset {
+                let handle = ArenaHandle {
+                    arena: self.id,
+                    slot: slot_index as u32,
+                    generation: slot.generation,
+                };
+                moves.push(Move {
+                    handle,
+                    old_offset,
+                    new_offset,
+                    size,
+                });
+            }
+        }
+        state.pending.clear();
+        state.allocator = allocator;
+        state.buffer = buffer;
+        state.buffer_generation = state.buffer_generation.wrapping_add(1);
+        log::debug!(
+            "{}: compacted, {} bytes in {} moves, {} copies",
+            self.label,
+            bytes_moved,
+            moves.len(),
+            copies
+        );
+        Ok(CompactionReport {
+            moves,
+            bytes_moved,
+            copies,
+            complete,
+            buffer_generation: state.buffer_generation,
+        })
+    }
+}

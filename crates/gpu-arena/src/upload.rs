@@ -1,0 +1,292 @@
+//! [`UploadBatch`]: many small writes to one arena, coalesced into few copies.
+//!
+//! Writes are checked and copied into the batch as they come. On [`UploadBatch::submit`]
+//! they are resolved to buffer offsets (so growth or compaction in between is fine),
+//! sorted, and every run of exactly adjacent writes becomes one copy from the arena's
+//! persistent staging belt (chunks re-used across frames once the GPU is done with
+//! them, so steady-state uploads allocate no new staging memory). Only adjacent writes
+//! merge: bridging a gap would overwrite bytes the batch does not have.
+//!
+//! The copies are submitted in one command buffer at `submit`, after any
+//! `queue.write_buffer` calls made before it, so a batch lands as if its writes had
+//! been made one by one at that moment.
+
+use std::num::NonZeroU64;
+use std::ops::Range;
+
+use bytemuck::Pod;
+
+use crate::arena::{Arena, UNIT};
+use crate::error::ArenaError;
+use crate::handle::{ArenaHandle, TypedHandle};
+
+struct PendingWrite {
+    handle: ArenaHandle,
+    /// Byte offset within the allocation.
+    offset: u64,
+    /// Bytes in `UploadBatch::data` (padded to a multiple of 4).
+    data: Range<usize>,
+}
+
+/// What [`UploadBatch::submit`] did.
+///
+/// ```
+/// let r = gpu_arena::UploadReport { writes: 10, copies: 1, bytes: 40 };
+/// assert_eq!(r.writes / r.copies, 10);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UploadReport {
+    /// Writes in the batch.
+    pub writes: usize,
+    /// Buffer copies they became.
+    pub copies: usize,
+    /// Bytes uploaded (padding included).
+    pub bytes: u64,
+}
+
+/// A set of writes to one arena, uploaded together. Made by [`Arena::batch`].
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// let handles: Vec<_> = (0..100).map(|_| arena.alloc(64).unwrap()).collect();
+/// let mut batch = arena.batch();
+/// for (i, h) in handles.iter().enumerate() {
+///     batch.write(*h, 0, &[i as u8; 64]).unwrap();
+/// }
+/// let report = batch.submit().unwrap();
+/// assert_eq!((report.writes, report.copies), (100, 1)); // adjacent: one copy
+/// assert_eq!(arena.read(handles[7]).unwrap(), [7; 64]);
+/// ```
+#[must_use = "a batch uploads nothing until submitted"]
+pub struct UploadBatch<'a> {
+    arena: &'a Arena,
+    writes: Vec<PendingWrite>,
+    data: Vec<u8>,
+}
+
+impl Arena {
+    /// Starts a batch of writes to this arena.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let batch = arena.batch();
+    /// assert!(batch.is_empty());
+    /// # let _ = batch.submit();
+    /// ```
+    pub fn batch(&self) -> UploadBatch<'_> {
+        UploadBatch {
+            arena: self,
+            writes: Vec::new(),
+            data: Vec::new(),
+        }
+    }
+}
+
+impl UploadBatch<'_> {
+    /// Adds a write of `data` at `offset` bytes into an allocation, with the same
+    /// rules as [`Arena::write`] (checked now; the data is copied into the batch).
+    ///
+    /// # Errors
+    /// As [`Arena::write`]; a refused write is not added.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let h = arena.alloc(8).unwrap();
+    /// let mut batch = arena.batch();
+    /// assert!(batch.write(h, 4, &[0; 8]).is_err()); // out of bounds
+    /// batch.write(h, 4, &[1, 2, 3, 4]).unwrap();
+    /// batch.submit().unwrap();
+    /// assert_eq!(arena.read(h).unwrap()[4..], [1, 2, 3, 4]);
+    /// ```
+    pub fn write(
+        &mut self,
+        handle: impl Into<ArenaHandle>,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), ArenaError> {
+        let handle = handle.into();
+        if data.is_empty() {
+            return Err(ArenaError::ZeroSize);
+        }
+        if !offset.is_multiple_of(UNIT) {
+            return Err(ArenaError::Misaligned {
+                value: offset,
+                required: UNIT,
+                what: "write offset",
+            });
+        }
+        let len = data.len() as u64;
+        {
+            let state = self.arena.state.lock();
+            let slot = self.arena.resolve(&state, handle)?;
+            let end = offset.checked_add(len).filter(|end| *end <= slot.len);
+            let Some(end) = end else {
+                return Err(ArenaError::OutOfBounds {
+                    handle,
+                    offset,
+                    len,
+                    size: slot.len,
+                });
+            };
+            if !len.is_multiple_of(UNIT) && end != slot.len {
+                return Err(ArenaError::Misaligned {
+                    value: len,
+                    required: UNIT,
+                    what: "write length (not ending the allocation)",
+                });
+            }
+        }
+        let start = self.data.len();
+        self.data.extend_from_slice(data);
+        // Padding to 4 bytes falls inside the allocation's reserved tail.
+        self.data
+            .resize(start + len.next_multiple_of(UNIT) as usize, 0);
+        self.writes.push(PendingWrite {
+            handle,
+            offset,
+            data: start..self.data.len(),
+        });
+        Ok(())
+    }
+
+    /// Adds a write of elements at element index `first`.
+    ///
+    /// # Errors
+    /// As [`Self::write`].
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let h = arena.alloc_slice(&[0u32; 4]).unwrap();
+    /// let mut batch = arena.batch();
+    /// batch.write_slice(h, 1, &[5u32, 6]).unwrap();
+    /// batch.submit().unwrap();
+    /// assert_eq!(arena.read_slice(h).unwrap(), [0, 5, 6, 0]);
+    /// ```
+    pub fn write_slice<T: Pod>(
+        &mut self,
+        handle: TypedHandle<T>,
+        first: u64,
+        data: &[T],
+    ) -> Result<(), ArenaError> {
+        self.write(
+            handle.raw,
+            first * size_of::<T>() as u64,
+            bytemuck::cast_slice(data),
+        )
+    }
+
+    /// Writes in the batch.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// assert_eq!(arena.batch().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.writes.len()
+    }
+
+    /// Whether the batch holds no write.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// assert!(arena.batch().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    /// Uploads every write: adjacent writes become one copy each run, all in one
+    /// submission. Nothing is uploaded if any handle was freed since it was added.
+    ///
+    /// # Errors
+    /// [`ArenaError::StaleHandle`] (nothing uploaded).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let a = arena.alloc(4).unwrap();
+    /// let b = arena.alloc(4).unwrap();
+    /// let mut batch = arena.batch();
+    /// batch.write(a, 0, &[1; 4]).unwrap();
+    /// batch.write(b, 0, &[2; 4]).unwrap();
+    /// arena.free(a).unwrap();
+    /// assert!(batch.submit().is_err());
+    /// assert_ne!(arena.read(b).unwrap(), [2; 4]); // nothing was uploaded
+    /// ```
+    pub fn submit(self) -> Result<UploadReport, ArenaError> {
+        if self.writes.is_empty() {
+            return Ok(UploadReport::default());
+        }
+        let arena = self.arena;
+        let state = arena.state.lock();
+        // Resolve every write first: all or nothing.
+        let mut placed: Vec<(u64, &PendingWrite)> = Vec::with_capacity(self.writes.len());
+        for w in &self.writes {
+            let slot = arena.resolve(&state, w.handle)?;
+            placed.push((slot.offset + w.offset, w));
+        }
+        // Sort by destination (stable: equal starts keep their order). Overlapping
+        // writes keep their original order and are not merged.
+        let overlapping = {
+            let mut sorted = placed.clone();
+            sorted.sort_by_key(|(at, _)| *at);
+            let overlap = sorted
+                .windows(2)
+                .any(|p| p[0].0 + p[0].1.data.len() as u64 > p[1].0);
+            if !overlap {
+                placed = sorted;
+            }
+            overlap
+        };
+        // Runs of exactly adjacent writes: (start, end, writes).
+        let mut runs: Vec<(u64, u64, Vec<&PendingWrite>)> = Vec::new();
+        for (at, w) in placed {
+            let end = at + w.data.len() as u64;
+            match runs.last_mut() {
+                Some((_, run_end, ws)) if !overlapping && *run_end == at => {
+                    *run_end = end;
+                    ws.push(w);
+                }
+                _ => runs.push((at, end, vec![w])),
+            }
+        }
+        let mut encoder = arena
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("gpu-arena batch"),
+            });
+        let mut belt = arena.belt.lock();
+        let mut bytes = 0;
+        for (at, end, ws) in &runs {
+            let size = end - at;
+            bytes += size;
+            let mut view = belt.write_buffer(
+                &mut encoder,
+                &state.buffer,
+                *at,
+                NonZeroU64::new(size).unwrap_or(NonZeroU64::MIN),
+            );
+            let mut cursor = 0;
+            for w in ws {
+                let len = w.data.len();
+                view.slice(cursor..cursor + len)
+                    .copy_from_slice(&self.data[w.data.clone()]);
+                cursor += len;
+            }
+        }
+        belt.finish();
+        arena.queue.submit([encoder.finish()]);
+        belt.recall();
+        Ok(UploadReport {
+            writes: self.writes.len(),
+            copies: runs.len(),
+            bytes,
+        })
+    }
+}
