@@ -1,8 +1,9 @@
 //! Compaction: move live allocations together into a fresh buffer.
 //!
 //! wgpu cannot copy within one buffer, so [`Arena::compact`] packs allocations front
-//! to back (in offset order, each keeping its alignment) into a new buffer of the same
-//! size, with one copy per run of allocations that move by the same distance. The
+//! to back (in offset order, each keeping its alignment, filling padding holes left
+//! by earlier ones where they fit) into a new buffer of the same size, with one copy
+//! per run of adjacent allocations that move by the same distance. The
 //! allocator is rebuilt in one pass with `offset_alloc::Allocator::with_layout`.
 //! Handles keep their values (the arena looks offsets up), the buffer generation is
 //! bumped, and the report lists every move so callers can patch GPU-side tables.
@@ -98,26 +99,53 @@ impl Arena {
             .collect();
         live.sort_unstable_by_key(|&(_, offset, _, _)| offset);
 
-        // Decide where everything goes.
+        // Decide where everything goes: front to back in offset order, each allocation
+        // at its alignment, first into a padding hole left earlier if it fits there.
+        // Holes lie below the cursor, which never passes the next old offset, so a
+        // budget stop can leave the rest in place without collisions.
         let budget = budget.unwrap_or(u64::MAX);
         let (mut cursor, mut bytes_moved, mut complete, mut packing) = (0u64, 0u64, true, true);
+        let mut holes: Vec<(u64, u64)> = Vec::new();
         let mut targets = Vec::with_capacity(live.len());
         for &(_, offset, size, align) in &live {
             let mut target = offset;
             if packing {
-                let packed = cursor.next_multiple_of(align);
-                if packed != offset {
-                    if bytes_moved + size <= budget {
-                        target = packed;
+                let in_hole = holes.iter().enumerate().find_map(|(k, &(start, end))| {
+                    let at = start.next_multiple_of(align);
+                    (at + size <= end).then_some((k, at))
+                });
+                let (candidate, hole) = match in_hole {
+                    Some((k, at)) => (at, Some(k)),
+                    None => (cursor.next_multiple_of(align), None),
+                };
+                if candidate == offset || bytes_moved + size <= budget {
+                    if candidate != offset {
                         bytes_moved += size;
-                    } else {
-                        packing = false;
-                        complete = false;
                     }
+                    target = candidate;
+                    match hole {
+                        Some(k) => {
+                            let (start, end) = holes.swap_remove(k);
+                            if candidate > start {
+                                holes.push((start, candidate));
+                            }
+                            if candidate + size < end {
+                                holes.push((candidate + size, end));
+                            }
+                        }
+                        None => {
+                            if candidate > cursor {
+                                holes.push((cursor, candidate));
+                            }
+                        }
+                    }
+                } else {
+                    packing = false;
+                    complete = false;
                 }
             }
             targets.push(target);
-            cursor = target + size;
+            cursor = cursor.max(target + size);
         }
         let pending_freed = !state.pending.is_empty();
         if bytes_moved == 0 && !pending_freed {
@@ -128,25 +156,30 @@ impl Arena {
             });
         }
 
-        // Rebuild the allocator with the new layout.
-        let ranges: Vec<(u32, u32)> = live
+        // Rebuild the allocator with the new layout (sorted by new offset).
+        let mut by_target: Vec<usize> = (0..live.len()).collect();
+        by_target.sort_unstable_by_key(|&k| targets[k]);
+        let ranges: Vec<(u32, u32)> = by_target
             .iter()
-            .zip(&targets)
-            .map(|(&(_, _, size, _), &t)| ((t / UNIT) as u32, (size / UNIT) as u32))
+            .map(|&k| ((targets[k] / UNIT) as u32, (live[k].2 / UNIT) as u32))
             .collect();
         let options = AllocatorOptions {
             max_allocs: Some(state.allocator.max_allocs()),
             ..Default::default()
         };
-        let (allocator, handles) =
+        let (allocator, sorted_handles) =
             Allocator::with_layout((state.capacity / UNIT) as u32, options, &ranges).map_err(
                 |e| ArenaError::InvalidDescriptor {
                     reason: format!("compaction layout refused: {e}"),
                 },
             )?;
+        let mut handles = vec![None; live.len()];
+        for (&k, handle) in by_target.iter().zip(sorted_handles) {
+            handles[k] = Some(handle);
+        }
 
-        // Copy runs that move by the same distance (gaps between them are free in both
-        // layouts, so copying them too is harmless) into a fresh buffer.
+        // Copy runs of adjacent allocations that move by the same distance into a fresh
+        // buffer. Runs never span a gap: another allocation may now sit in it.
         let buffer = create_buffer(&self.device, &self.label, state.capacity, self.usage);
         let mut encoder = self
             .device
@@ -158,7 +191,10 @@ impl Arena {
         while index < live.len() {
             let delta = live[index].1 - targets[index];
             let mut end = index + 1;
-            while end < live.len() && live[end].1 - targets[end] == delta {
+            while end < live.len()
+                && live[end].1 - targets[end] == delta
+                && live[end].1 == live[end - 1].1 + live[end - 1].2
+            {
                 end += 1;
             }
             let from = live[index].1;
@@ -181,7 +217,7 @@ impl Arena {
         {
             let slot = &mut state.slots[slot_index];
             slot.offset = new_offset;
-            slot.allocation = Some(allocation);
+            slot.allocation = allocation;
             if new_offset != old_offset {
                 let handle = ArenaHandle {
                     arena: self.id,

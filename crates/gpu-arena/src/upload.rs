@@ -2,10 +2,11 @@
 //!
 //! Writes are checked and copied into the batch as they come. On [`UploadBatch::submit`]
 //! they are resolved to buffer offsets (so growth or compaction in between is fine),
-//! sorted, and every run of exactly adjacent writes becomes one copy from the arena's
-//! persistent staging belt (chunks re-used across frames once the GPU is done with
-//! them, so steady-state uploads allocate no new staging memory). Only adjacent writes
-//! merge: bridging a gap would overwrite bytes the batch does not have.
+//! sorted, and every interval of touching or overlapping writes becomes one copy from
+//! the arena's persistent staging belt (chunks re-used across frames once the GPU is
+//! done with them, so steady-state uploads allocate no new staging memory). Overlaps
+//! resolve in submission order (later writes win). Writes separated by a gap never
+//! merge: bridging it would overwrite bytes the batch does not have.
 //!
 //! The copies are submitted in one command buffer at `submit`, after any
 //! `queue.write_buffer` calls made before it, so a batch lands as if its writes had
@@ -231,29 +232,22 @@ impl UploadBatch<'_> {
             let slot = arena.resolve(&state, w.handle)?;
             placed.push((slot.offset + w.offset, w));
         }
-        // Sort by destination (stable: equal starts keep their order). Overlapping
-        // writes keep their original order and are not merged.
-        let overlapping = {
-            let mut sorted = placed.clone();
-            sorted.sort_by_key(|(at, _)| *at);
-            let overlap = sorted
-                .windows(2)
-                .any(|p| p[0].0 + p[0].1.data.len() as u64 > p[1].0);
-            if !overlap {
-                placed = sorted;
-            }
-            overlap
-        };
-        // Runs of exactly adjacent writes: (start, end, writes).
-        let mut runs: Vec<(u64, u64, Vec<&PendingWrite>)> = Vec::new();
-        for (at, w) in placed {
+        // Merge touching or overlapping writes into disjoint intervals, never across a
+        // gap. Writes are indexed by submission order, so overlaps resolve "later wins".
+        let mut order: Vec<usize> = (0..placed.len()).collect();
+        order.sort_by_key(|&k| (placed[k].0, k));
+        // (start, end, members in destination order, whether members overlap)
+        let mut intervals: Vec<(u64, u64, Vec<usize>, bool)> = Vec::new();
+        for k in order {
+            let (at, w) = placed[k];
             let end = at + w.data.len() as u64;
-            match runs.last_mut() {
-                Some((_, run_end, ws)) if !overlapping && *run_end == at => {
-                    *run_end = end;
-                    ws.push(w);
+            match intervals.last_mut() {
+                Some((_, run_end, members, overlap)) if at <= *run_end => {
+                    *overlap |= at < *run_end;
+                    *run_end = (*run_end).max(end);
+                    members.push(k);
                 }
-                _ => runs.push((at, end, vec![w])),
+                _ => intervals.push((at, end, vec![k], false)),
             }
         }
         let mut encoder = arena
@@ -263,21 +257,32 @@ impl UploadBatch<'_> {
             });
         let mut belt = arena.belt.lock();
         let mut bytes = 0;
-        for (at, end, ws) in &runs {
-            let size = end - at;
+        for (start, end, members, overlap) in &mut intervals {
+            let size = *end - *start;
             bytes += size;
             let mut view = belt.write_buffer(
                 &mut encoder,
                 &state.buffer,
-                *at,
+                *start,
                 NonZeroU64::new(size).unwrap_or(NonZeroU64::MIN),
             );
-            let mut cursor = 0;
-            for w in ws {
-                let len = w.data.len();
-                view.slice(cursor..cursor + len)
-                    .copy_from_slice(&self.data[w.data.clone()]);
-                cursor += len;
+            if *overlap {
+                // Paint in submission order so later writes win, then copy once.
+                members.sort_unstable();
+                let mut image = vec![0u8; size as usize];
+                for &k in members.iter() {
+                    let (at, w) = placed[k];
+                    let from = (at - *start) as usize;
+                    image[from..from + w.data.len()].copy_from_slice(&self.data[w.data.clone()]);
+                }
+                view.slice(..).copy_from_slice(&image);
+            } else {
+                for &k in members.iter() {
+                    let (at, w) = placed[k];
+                    let from = (at - *start) as usize;
+                    view.slice(from..from + w.data.len())
+                        .copy_from_slice(&self.data[w.data.clone()]);
+                }
             }
         }
         belt.finish();
@@ -285,7 +290,7 @@ impl UploadBatch<'_> {
         belt.recall();
         Ok(UploadReport {
             writes: self.writes.len(),
-            copies: runs.len(),
+            copies: intervals.len(),
             bytes,
         })
     }
