@@ -459,3 +459,53 @@ fn insert_batch_matches_single_inserts() {
     assert_eq!(pool.len(), 50, "a failed batch leaves nothing behind");
     assert_eq!(pool.vertex_arena().stats().live_allocations, 50);
 }
+
+#[test]
+fn borrowed_and_copied_writes_mix_with_padding_and_overlaps() {
+    let arena = arena(ArenaDescriptor::default());
+    let a = arena.alloc(7).unwrap();
+    let b = arena.alloc(16).unwrap();
+    let odd = vec![5u8; 7];
+    let words = vec![6u8; 16];
+    let mut batch = arena.batch();
+    batch.write_borrowed(a, 0, &odd).unwrap(); // odd length, padded inside
+    batch.write_borrowed(b, 0, &words).unwrap();
+    batch.write(b, 4, &[9; 8]).unwrap(); // overlaps the borrowed write: later wins
+    assert!(batch.write_borrowed(b, 2, &words[..4]).is_err());
+    let report = batch.submit().unwrap();
+    assert_eq!(report.copies, 1, "a and b are adjacent: one interval");
+    assert_eq!(arena.read(a).unwrap(), odd);
+    assert_eq!(
+        arena.read(b).unwrap(),
+        [6, 6, 6, 6, 9, 9, 9, 9, 9, 9, 9, 9, 6, 6, 6, 6]
+    );
+}
+
+#[test]
+fn a_cleared_pool_refills_to_the_same_picture() {
+    let gpu = gpu();
+    let meshes = scene::generate_meshes(80, 12);
+    let list: Vec<_> = meshes
+        .iter()
+        .map(|m| (&m.vertices[..], &m.indices[..]))
+        .collect();
+    let pool: MeshPool<ColorVertex, u32> = MeshPool::new(
+        &gpu.device,
+        &gpu.queue,
+        &MeshPoolDescriptor {
+            multi_draw: supports_multi_draw(&gpu.adapter),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let first = pool.insert_batch(&list).unwrap();
+    let renderer = Renderer::new(&gpu.device, 128, 128);
+    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+    let before = renderer.read_pixels(&gpu.device, &gpu.queue);
+    pool.clear();
+    assert!(pool.is_empty() && pool.draw_args(first[0]).is_err());
+    assert_eq!(pool.vertex_arena().stats().live_allocations, 0);
+    pool.insert_batch(&list).unwrap();
+    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+    assert!(renderer.read_pixels(&gpu.device, &gpu.queue) == before);
+}

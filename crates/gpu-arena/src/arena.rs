@@ -108,6 +108,8 @@ pub struct Arena {
     pub(crate) state: Mutex<State>,
     /// Persistent staging chunks for batched uploads (locked after `state`).
     pub(crate) belt: Mutex<wgpu::util::StagingBelt>,
+    /// CPU-side bytes of the last batch, kept so the next batch reuses warm memory.
+    pub(crate) scratch: Mutex<Vec<u8>>,
 }
 
 impl Arena {
@@ -222,6 +224,7 @@ impl Arena {
                 device.clone(),
                 desc.upload_chunk_size.max(UNIT),
             )),
+            scratch: Mutex::new(Vec::new()),
         })
     }
 

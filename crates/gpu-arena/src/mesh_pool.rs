@@ -444,8 +444,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             let mut vb = self.vertices.batch();
             let mut ib = self.indices.batch();
             for ((vertices, indices), (v, i)) in meshes.iter().zip(&ranges) {
-                vb.write_slice(*v, 0, vertices)?;
-                ib.write_slice(*i, 0, indices)?;
+                vb.write_borrowed(v.raw(), 0, bytemuck::cast_slice(vertices))?;
+                ib.write_borrowed(i.raw(), 0, bytemuck::cast_slice(indices))?;
             }
             vb.submit()?;
             ib.submit()?;
@@ -498,6 +498,36 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 .write(state.table, first_dense as u64 * ARGS_BYTES, &new_records)?;
         }
         Ok(handles)
+    }
+
+    /// Removes every mesh at once (all mesh handles become stale); buffers, staging
+    /// memory and the record table stay allocated, so refilling the pool (say, for
+    /// the next level) reuses warm memory.
+    ///
+    /// Time: O(meshes).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let m = pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+    /// pool.clear();
+    /// assert!(pool.is_empty() && pool.draw_args(m).is_err());
+    /// ```
+    pub fn clear(&self) {
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        for (index, slot) in state.slots.iter_mut().enumerate() {
+            if slot.dense.take().is_some() {
+                slot.vertices = None;
+                slot.indices = None;
+                slot.generation = slot.generation.wrapping_add(1);
+                state.free_slots.push(index as u32);
+            }
+        }
+        state.records.clear();
+        state.owners.clear();
+        self.vertices.clear();
+        self.indices.clear();
     }
 
     /// Compacts the vertex and index arenas (each moving at most `budget` bytes) and

@@ -18,6 +18,8 @@ enum Op {
     StaleFree(u16),
     Grow(u16),
     Reset,
+    /// Rebuild with `with_layout` from the live allocations (what compaction does).
+    Relayout,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -70,6 +72,25 @@ fn run<NI: offset_alloc::NodeIndex>(input: &Input) {
             Op::Reset => {
                 allocator.reset();
                 dead.extend(live.drain(..).map(|(a, _)| a));
+            }
+            Op::Relayout => {
+                // Zero-size allocations have no range and are not part of a layout.
+                live.retain(|(a, _)| {
+                    let keep = allocator.allocation_size(*a) > 0;
+                    if !keep {
+                        allocator.free(*a);
+                    }
+                    keep
+                });
+                live.sort_by_key(|(a, _)| a.offset);
+                let ranges: Vec<(u32, u32)> = live.iter().map(|(a, _)| (a.offset, allocator.allocation_size(*a))).collect();
+                let (rebuilt, handles) = Allocator::<NI>::with_layout(allocator.size(), options, &ranges).expect("a live layout is valid");
+                assert_eq!(rebuilt.free_regions().collect::<Vec<_>>(), allocator.free_regions().collect::<Vec<_>>());
+                dead.extend(live.iter().map(|(a, _)| *a));
+                for ((a, _), h) in live.iter_mut().zip(handles) {
+                    *a = h;
+                }
+                allocator = rebuilt;
             }
             _ => {}
         }

@@ -1,0 +1,483 @@
+//! GPU benchmarks, side by side in one run on the adapter `WGPU_BACKEND` selects
+//! (run once with `vulkan` and once with `gl` on a machine without a GPU):
+//!
+//! * `pack/*`: 10,000 small meshes (24..512 vertices of 32 bytes, u32 indices, about
+//!   100 MiB) into a `MeshPool` with `insert_batch` (a long-lived pool cleared and
+//!   refilled, and a brand-new pool), versus one vertex and one index buffer per mesh
+//!   with `create_buffer_init`; upload and GPU completion included.
+//! * `draw/*`: CPU time to encode and submit drawing those meshes: one
+//!   `multi_draw_indexed_indirect` from the pool versus `draw_indexed` with its own
+//!   buffer binds per mesh (GPU execution is waited for outside the timing).
+//! * `upload/*`: 64 MiB as 16,384 writes of 4 KiB through an `UploadBatch`, borrowed
+//!   (`write_borrowed`) and copied (`write`); CPU time to batch and submit, with the
+//!   staging belt warm as in a frame loop; versus a plain `memcpy` of the same bytes,
+//!   and versus 16,384 `queue.write_buffer` calls.
+//! * `compact/*`: full compaction of a 64 MiB arena with every other allocation freed
+//!   (GPU completion included); the report gives the cost per MiB moved.
+//!
+//! After criterion, the ratios are printed from criterion's own estimates.
+
+#[path = "../examples/common/scene.rs"]
+mod scene;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion};
+use gpu_arena::headless::Headless;
+use gpu_arena::mesh_pool::{MeshPool, MeshPoolDescriptor, supports_multi_draw};
+use gpu_arena::{Arena, ArenaDescriptor};
+use wgpu::util::DeviceExt;
+
+type Vertex = [f32; 8]; // 32 bytes
+
+struct Meshes {
+    vertices: Vec<Vec<Vertex>>,
+    indices: Vec<Vec<u32>>,
+}
+
+fn meshes(count: usize) -> Meshes {
+    let mut rng = scene::Rng(0x5EED);
+    let mut vertices = Vec::with_capacity(count);
+    let mut indices = Vec::with_capacity(count);
+    for _ in 0..count {
+        let n = 24 + rng.below(489) as u32;
+        // Tiny, off-screen triangles: the draws cost CPU encoding, not rasterisation.
+        vertices.push(
+            (0..n)
+                .map(|k| [2.0 + k as f32 * 1e-3, 2.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0])
+                .collect(),
+        );
+        indices.push((0..n * 3 / 2).map(|k| (k * 7) % n).collect());
+    }
+    Meshes { vertices, indices }
+}
+
+fn wait(gpu: &Headless) {
+    gpu.device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .expect("poll");
+}
+
+fn pool_desc(gpu: &Headless) -> MeshPoolDescriptor<'static> {
+    MeshPoolDescriptor {
+        label: Some("bench"),
+        initial_vertex_bytes: 96 << 20,
+        initial_index_bytes: 32 << 20,
+        initial_meshes: 10_000,
+        multi_draw: supports_multi_draw(&gpu.adapter),
+        ..Default::default()
+    }
+}
+
+fn pack(gpu: &Headless, m: &Meshes) -> MeshPool<Vertex, u32> {
+    let pool = MeshPool::new(&gpu.device, &gpu.queue, &pool_desc(gpu)).expect("pool");
+    fill(gpu, &pool, m);
+    pool
+}
+
+/// Uploads every mesh with `insert_batch` and waits for the GPU.
+fn fill(gpu: &Headless, pool: &MeshPool<Vertex, u32>, m: &Meshes) {
+    let list: Vec<(&[Vertex], &[u32])> = m
+        .vertices
+        .iter()
+        .zip(&m.indices)
+        .map(|(v, i)| (&v[..], &i[..]))
+        .collect();
+    pool.insert_batch(&list).expect("insert_batch");
+    gpu.queue.submit([]);
+    wait(gpu);
+}
+
+fn per_mesh_buffers(gpu: &Headless, m: &Meshes) -> Vec<(wgpu::Buffer, wgpu::Buffer, u32)> {
+    let buffers = m
+        .vertices
+        .iter()
+        .zip(&m.indices)
+        .map(|(v, i)| {
+            let vb = gpu
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: None,
+                    contents: bytemuck::cast_slice(v),
+                    usage: wgpu::BufferUsages::VERTEX,
+                });
+            let ib = gpu
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: None,
+                    contents: bytemuck::cast_slice(i),
+                    usage: wgpu::BufferUsages::INDEX,
+                });
+            (vb, ib, i.len() as u32)
+        })
+        .collect();
+    gpu.queue.submit([]);
+    wait(gpu);
+    buffers
+}
+
+struct Target {
+    pipeline: wgpu::RenderPipeline,
+    view: wgpu::TextureView,
+}
+
+fn target(gpu: &Headless) -> Target {
+    let module = gpu
+        .device
+        .create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: None,
+            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/mesh.wgsl").into()),
+        });
+    let pipeline = gpu
+        .device
+        .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: None,
+            layout: None,
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[Some(wgpu::VertexBufferLayout {
+                    array_stride: 32,
+                    step_mode: wgpu::VertexStepMode::Vertex,
+                    attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3],
+                })],
+            },
+            primitive: Default::default(),
+            depth_stencil: None,
+            multisample: Default::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::TextureFormat::Rgba8Unorm.into())],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+    let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
+        label: None,
+        size: wgpu::Extent3d {
+            width: 64,
+            height: 64,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::Rgba8Unorm,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+        view_formats: &[],
+    });
+    Target {
+        pipeline,
+        view: texture.create_view(&Default::default()),
+    }
+}
+
+/// Encodes one pass with `draw` and submits it; returns the CPU time taken.
+fn encode_and_submit(
+    gpu: &Headless,
+    t: &Target,
+    draw: impl FnOnce(&mut wgpu::RenderPass<'_>),
+) -> Duration {
+    let start = Instant::now();
+    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: None,
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: &t.view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: Default::default(),
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(&t.pipeline);
+        draw(&mut pass);
+    }
+    gpu.queue.submit([encoder.finish()]);
+    let elapsed = start.elapsed();
+    wait(gpu);
+    elapsed
+}
+
+const UPLOAD_WRITES: usize = 16_384;
+const UPLOAD_CHUNK: usize = 4096;
+
+fn main() {
+    let gpu = Headless::new(&Default::default())
+        .unwrap_or_else(|e| panic!("GPU benchmarks need an adapter: {e}"));
+    let backend = format!("{:?}", gpu.info.backend).to_lowercase();
+    let smoke = std::env::args().any(|a| a == "--test");
+    let count = if smoke { 200 } else { 10_000 };
+    let m = meshes(count);
+    let mib = m.vertices.iter().map(|v| v.len() * 32).sum::<usize>() as f64 / (1 << 20) as f64
+        + m.indices.iter().map(|i| i.len() * 4).sum::<usize>() as f64 / (1 << 20) as f64;
+    println!(
+        "GPU benchmarks on {} — {count} meshes, {mib:.1} MiB",
+        gpu.describe()
+    );
+    if smoke {
+        let pool = pack(&gpu, &m);
+        assert_eq!(pool.len(), count);
+        return;
+    }
+
+    let moved_mib;
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1));
+    {
+        let mut group = c.benchmark_group(format!("pack-{backend}"));
+        group.measurement_time(Duration::from_secs(20));
+        // A long-lived pool refilled (as for a level load): warm staging and buffers.
+        let reused = pack(&gpu, &m);
+        group.bench_function("mesh_pool_reused", |b| {
+            b.iter(|| {
+                reused.clear();
+                fill(&gpu, &reused, &m);
+            })
+        });
+        // A brand-new pool each time: fresh buffers and staging memory.
+        group.bench_function("mesh_pool_new", |b| {
+            b.iter_batched(|| (), |_| pack(&gpu, &m), BatchSize::PerIteration)
+        });
+        group.bench_function("per_mesh_buffers", |b| {
+            b.iter_batched(
+                || (),
+                |_| per_mesh_buffers(&gpu, &m),
+                BatchSize::PerIteration,
+            )
+        });
+        group.finish();
+    }
+    {
+        let t = target(&gpu);
+        let pool = pack(&gpu, &m);
+        let buffers = per_mesh_buffers(&gpu, &m);
+        let mut group = c.benchmark_group(format!("draw-{backend}"));
+        group.measurement_time(Duration::from_secs(8));
+        group.bench_function("pool_one_indirect_call", |b| {
+            b.iter_custom(|n| {
+                (0..n)
+                    .map(|_| {
+                        encode_and_submit(&gpu, &t, |pass| {
+                            black_box(pool.draw(pass, 0));
+                        })
+                    })
+                    .sum()
+            })
+        });
+        group.bench_function("per_mesh_draw_indexed", |b| {
+            b.iter_custom(|n| {
+                (0..n)
+                    .map(|_| {
+                        encode_and_submit(&gpu, &t, |pass| {
+                            for (v, i, count) in &buffers {
+                                pass.set_vertex_buffer(0, v.slice(..));
+                                pass.set_index_buffer(i.slice(..), wgpu::IndexFormat::Uint32);
+                                pass.draw_indexed(0..*count, 0, 0..1);
+                            }
+                        })
+                    })
+                    .sum()
+            })
+        });
+        group.finish();
+    }
+    {
+        let data: Vec<u8> = (0..UPLOAD_WRITES * UPLOAD_CHUNK)
+            .map(|i| (i * 31) as u8)
+            .collect();
+        let arena = Arena::new(
+            &gpu.device,
+            &gpu.queue,
+            &ArenaDescriptor {
+                label: Some("upload"),
+                usage: wgpu::BufferUsages::STORAGE,
+                initial_size: (UPLOAD_WRITES * UPLOAD_CHUNK) as u64,
+                upload_chunk_size: (UPLOAD_WRITES * UPLOAD_CHUNK) as u64,
+                ..Default::default()
+            },
+        )
+        .expect("arena");
+        let handles: Vec<_> = (0..UPLOAD_WRITES)
+            .map(|_| arena.alloc(UPLOAD_CHUNK as u64).expect("alloc"))
+            .collect();
+        let mut group = c.benchmark_group(format!("upload-{backend}"));
+        group.throughput(criterion::Throughput::Bytes(data.len() as u64));
+        group.measurement_time(Duration::from_secs(8));
+        group.bench_function("batched_borrowed_16384x4KiB", |b| {
+            b.iter_custom(|n| {
+                (0..n)
+                    .map(|_| {
+                        let start = Instant::now();
+                        let mut batch = arena.batch();
+                        for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                            batch.write_borrowed(*h, 0, chunk).expect("write");
+                        }
+                        black_box(batch.submit().expect("submit"));
+                        let elapsed = start.elapsed();
+                        wait(&gpu);
+                        arena.maintain();
+                        elapsed
+                    })
+                    .sum()
+            })
+        });
+        group.bench_function("batched_16384x4KiB", |b| {
+            b.iter_custom(|n| {
+                (0..n)
+                    .map(|_| {
+                        let start = Instant::now();
+                        let mut batch = arena.batch();
+                        for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                            batch.write(*h, 0, chunk).expect("write");
+                        }
+                        black_box(batch.submit().expect("submit"));
+                        let elapsed = start.elapsed();
+                        wait(&gpu);
+                        arena.maintain(); // recalls the staging chunk, as a frame loop would
+                        elapsed
+                    })
+                    .sum()
+            })
+        });
+        group.bench_function("write_buffer_16384x4KiB", |b| {
+            b.iter_custom(|n| {
+                (0..n)
+                    .map(|_| {
+                        let start = Instant::now();
+                        for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                            arena.write(*h, 0, chunk).expect("write");
+                        }
+                        gpu.queue.submit([]);
+                        let elapsed = start.elapsed();
+                        wait(&gpu);
+                        elapsed
+                    })
+                    .sum()
+            })
+        });
+        let mut copy = vec![0u8; data.len()];
+        group.bench_function("memcpy", |b| {
+            b.iter(|| {
+                copy.copy_from_slice(black_box(&data));
+                black_box(&copy);
+            })
+        });
+        group.finish();
+    }
+    {
+        let mut group = c.benchmark_group(format!("compact-{backend}"));
+        group.measurement_time(Duration::from_secs(8));
+        let mut moved = 0u64;
+        group.bench_function("full_64MiB_half_freed", |b| {
+            b.iter_batched(
+                || {
+                    let arena = Arena::new(
+                        &gpu.device,
+                        &gpu.queue,
+                        &ArenaDescriptor {
+                            usage: wgpu::BufferUsages::STORAGE,
+                            initial_size: 64 << 20,
+                            ..Default::default()
+                        },
+                    )
+                    .expect("arena");
+                    let hs: Vec<_> = (0..4096)
+                        .map(|_| arena.alloc(16 << 10).expect("alloc"))
+                        .collect();
+                    for h in hs.iter().step_by(2) {
+                        arena.free(*h).expect("free");
+                    }
+                    wait(&gpu);
+                    arena
+                },
+                |arena| {
+                    let report = arena.compact(None).expect("compact");
+                    wait(&gpu);
+                    moved = report.bytes_moved;
+                    arena
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        group.finish();
+        moved_mib = moved as f64 / (1 << 20) as f64;
+    }
+    c.final_summary();
+    report(&backend, moved_mib);
+}
+
+/// Mean time of a finished criterion benchmark, from its estimates file.
+fn mean_ns(group: &str, name: &str) -> Option<f64> {
+    let path = format!("target/criterion/{group}/{name}/new/estimates.json");
+    let text = std::fs::read_to_string(&path).ok()?;
+    let at = text.find("\"mean\"")?;
+    let rest = &text[at..];
+    let p = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    rest[p..].split([',', '}']).next()?.trim().parse().ok()
+}
+
+fn report(backend: &str, moved_mib: f64) {
+    let get = |g: &str, n: &str| mean_ns(&format!("{g}-{backend}"), n);
+    println!("\n== ratios on {backend} (means from this run) ==");
+    if let (Some(reused), Some(new), Some(per)) = (
+        get("pack", "mesh_pool_reused"),
+        get("pack", "mesh_pool_new"),
+        get("pack", "per_mesh_buffers"),
+    ) {
+        println!(
+            "pack 10,000 meshes: reused pool {:.1} ms ({:.1}x faster), new pool {:.1} ms ({:.1}x), per-mesh buffers {:.1} ms",
+            reused / 1e6,
+            per / reused,
+            new / 1e6,
+            per / new,
+            per / 1e6
+        );
+    }
+    if let (Some(one), Some(each)) = (
+        get("draw", "pool_one_indirect_call"),
+        get("draw", "per_mesh_draw_indexed"),
+    ) {
+        println!(
+            "draw 10,000 meshes (CPU encode+submit): indirect {:.3} ms, per-mesh {:.3} ms: {:.1}x faster",
+            one / 1e6,
+            each / 1e6,
+            each / one
+        );
+    }
+    if let (Some(borrowed), Some(copied), Some(memcpy), Some(plain)) = (
+        get("upload", "batched_borrowed_16384x4KiB"),
+        get("upload", "batched_16384x4KiB"),
+        get("upload", "memcpy"),
+        get("upload", "write_buffer_16384x4KiB"),
+    ) {
+        let gib = |ns: f64| (64.0 / 1024.0) / (ns / 1e9);
+        println!(
+            "upload 64 MiB as 16,384 x 4 KiB: batched borrowed {:.2} GiB/s ({:.2} of memcpy), batched copied {:.2} GiB/s ({:.2}), write_buffer {:.2} GiB/s ({:.2}), memcpy {:.2} GiB/s",
+            gib(borrowed),
+            memcpy / borrowed,
+            gib(copied),
+            memcpy / copied,
+            gib(plain),
+            memcpy / plain,
+            gib(memcpy)
+        );
+    }
+    if let Some(compact) = get("compact", "full_64MiB_half_freed") {
+        println!(
+            "compaction: {:.1} ms for {moved_mib:.1} MiB moved = {:.2} ms per MiB moved",
+            compact / 1e6,
+            compact / 1e6 / moved_mib
+        );
+    }
+}
