@@ -72,15 +72,20 @@ fn churn_stream(ops: usize) -> Vec<u32> {
 /// The allocators under test, behind one interface so the harness is identical.
 trait Subject {
     type Handle: Copy;
-    fn alloc(&mut self, size: u32) -> Option<(Self::Handle, u32)>;
+    fn alloc(&mut self, size: u32) -> Option<Self::Handle>;
+    fn offset(&self, handle: &Self::Handle) -> u32;
     fn free(&mut self, handle: Self::Handle);
 }
 
 impl Subject for offset_alloc::Allocator {
     type Handle = offset_alloc::Allocation;
     #[inline]
-    fn alloc(&mut self, size: u32) -> Option<(Self::Handle, u32)> {
-        self.allocate(size).map(|a| (a, a.offset))
+    fn alloc(&mut self, size: u32) -> Option<Self::Handle> {
+        self.allocate(size)
+    }
+    #[inline]
+    fn offset(&self, handle: &Self::Handle) -> u32 {
+        handle.offset
     }
     #[inline]
     fn free(&mut self, handle: Self::Handle) {
@@ -91,8 +96,12 @@ impl Subject for offset_alloc::Allocator {
 impl Subject for offset_allocator::Allocator {
     type Handle = offset_allocator::Allocation;
     #[inline]
-    fn alloc(&mut self, size: u32) -> Option<(Self::Handle, u32)> {
-        self.allocate(size).map(|a| (a, a.offset))
+    fn alloc(&mut self, size: u32) -> Option<Self::Handle> {
+        self.allocate(size)
+    }
+    #[inline]
+    fn offset(&self, handle: &Self::Handle) -> u32 {
+        handle.offset
     }
     #[inline]
     fn free(&mut self, handle: Self::Handle) {
@@ -103,7 +112,7 @@ impl Subject for offset_allocator::Allocator {
 struct Xalloc(xalloc::SysTlsf<u32>, Vec<Option<xalloc::SysTlsfRegion>>);
 
 impl Subject for Xalloc {
-    type Handle = u32; // slot in the region table (regions are not Copy)
+    type Handle = (u32, u32); // (slot in the region table, offset): regions are not Copy
     #[inline]
     fn alloc(&mut self, size: u32) -> Option<(u32, u32)> {
         let (region, offset) = self.0.alloc(size)?;
@@ -111,8 +120,12 @@ impl Subject for Xalloc {
         Some(((self.1.len() - 1) as u32, offset))
     }
     #[inline]
-    fn free(&mut self, handle: u32) {
-        let region = self.1[handle as usize]
+    fn offset(&self, handle: &(u32, u32)) -> u32 {
+        handle.1
+    }
+    #[inline]
+    fn free(&mut self, handle: (u32, u32)) {
+        let region = self.1[handle.0 as usize]
             .take()
             .expect("double free in benchmark");
         assert!(self.0.dealloc(region).is_ok(), "xalloc refused a region");
@@ -124,9 +137,13 @@ struct RangeAlloc(range_alloc::RangeAllocator<u32>);
 impl Subject for RangeAlloc {
     type Handle = (u32, u32);
     #[inline]
-    fn alloc(&mut self, size: u32) -> Option<((u32, u32), u32)> {
+    fn alloc(&mut self, size: u32) -> Option<(u32, u32)> {
         let r = self.0.allocate_range(size).ok()?;
-        Some(((r.start, r.end), r.start))
+        Some((r.start, r.end))
+    }
+    #[inline]
+    fn offset(&self, handle: &(u32, u32)) -> u32 {
+        handle.0
     }
     #[inline]
     fn free(&mut self, (start, end): (u32, u32)) {
@@ -143,8 +160,10 @@ fn replay<S: Subject>(subject: &mut S, stream: &[u32], live: &mut Vec<S::Handle>
             let handle = live.swap_remove((op & !FREE) as usize);
             subject.free(handle);
         } else {
-            let (handle, offset) = subject.alloc(op).expect("benchmark heap never runs out");
-            checksum = checksum.wrapping_mul(31).wrapping_add(u64::from(offset));
+            let handle = subject.alloc(op).expect("benchmark heap never runs out");
+            checksum = checksum
+                .wrapping_mul(31)
+                .wrapping_add(u64::from(subject.offset(&handle)));
             live.push(handle);
         }
     }
@@ -250,7 +269,7 @@ fn heap_per_live<S: Subject>(make: impl FnOnce() -> S, stream: &[u32]) -> (f64, 
 fn same_size_utilisation<S: Subject>(mut subject: S, size: u32, rounds: usize) -> f64 {
     const TOTAL: f64 = (1u32 << 24) as f64;
     let mut live = Vec::new();
-    while let Some((h, _)) = subject.alloc(size) {
+    while let Some(h) = subject.alloc(size) {
         live.push(h);
     }
     let mut lowest = live.len() as f64 * f64::from(size) / TOTAL;
@@ -258,7 +277,7 @@ fn same_size_utilisation<S: Subject>(mut subject: S, size: u32, rounds: usize) -
     for _ in 0..rounds {
         let victim = live.swap_remove((rng.next() % live.len() as u64) as usize);
         subject.free(victim);
-        while let Some((h, _)) = subject.alloc(size) {
+        while let Some(h) = subject.alloc(size) {
             live.push(h);
         }
         lowest = lowest.min(live.len() as f64 * f64::from(size) / TOTAL);

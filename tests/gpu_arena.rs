@@ -563,3 +563,13 @@ fn stats_and_report_describe_the_arena() {
     assert!(text.contains("200 / 1024"), "{text}");
     assert!(format!("{arena:?}").contains("report"));
 }
+
+#[test]
+fn arenas_and_pools_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Arena>();
+    shared::<gpu_arena::mesh_pool::MeshPool<Vertex12, u32>>();
+    shared::<gpu_arena::bindless::BindlessPool>();
+    // And the handles are small Copy values.
+    assert!(size_of::<ArenaHandle>() <= 12);
+}
