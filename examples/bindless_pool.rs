@@ -6,6 +6,9 @@
 //! cargo run --release --example bindless_pool -- --objects 20000
 //! ```
 
+#[path = "common/bindless_walk.rs"]
+mod bindless_walk;
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -35,13 +38,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0
     }
-}
-
-/// What the shader computes for one record.
-fn hash(record: &[u32]) -> u32 {
-    record.iter().fold(0u32, |h, w| {
-        h.wrapping_mul(31).wrapping_add(*w).wrapping_add(1)
-    })
 }
 
 fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -99,76 +95,12 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     );
     println!("records   {}", pool.data_arena().stats());
 
-    let module = gpu
-        .device
-        .create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("bindless_walk"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/bindless_walk.wgsl").into()),
-        });
-    let pipeline = gpu
-        .device
-        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("bindless_walk"),
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
     let count = pool.table_len();
-    let results = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("results"),
-        size: u64::from(count.max(1)) * 4,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
-    let readback = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("readback"),
-        size: results.size(),
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let table = pool.table_slice()?;
-    let data = pool.data_buffer();
-    let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("bindless"),
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(table.binding()),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: data.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: results.as_entire_binding(),
-            },
-        ],
-    });
-    let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(count.div_ceil(64), 1, 1);
-    }
-    encoder.copy_buffer_to_buffer(&results, 0, &readback, 0, results.size());
-    let index = gpu.queue.submit([encoder.finish()]);
-    readback
-        .slice(..)
-        .map_async(wgpu::MapMode::Read, |r| r.expect("map results"));
-    gpu.device.poll(wgpu::PollType::Wait {
-        submission_index: Some(index),
-        timeout: None,
-    })?;
-    let gpu_results: Vec<u32> = bytemuck::pod_collect_to_vec(&readback.get_mapped_range(..)?);
+    let gpu_results = bindless_walk::run(&gpu.device, &gpu.queue, &pool)?;
 
     let mut expected = vec![0u32; count as usize];
     for (id, r) in &live {
-        expected[id.index() as usize] = hash(r);
+        expected[id.index() as usize] = bindless_walk::hash(r);
     }
     let wrong = expected
         .iter()

@@ -1,89 +1,16 @@
 //! GPU test of `BindlessPool`: one dispatch of `shaders/bindless_walk.wgsl` over the
 //! offset table matches a CPU computation for every object, after churn and growth.
 
+#[path = "../examples/common/bindless_walk.rs"]
+mod bindless_walk;
 mod common;
 
 use common::{Rng, gpu};
 use gpu_arena::bindless::{BindlessPool, BindlessPoolDescriptor, ObjectId, TableEntry};
 
-/// The shader's hash, on the CPU.
-fn hash(record: &[u32]) -> u32 {
-    record.iter().fold(0u32, |h, w| {
-        h.wrapping_mul(31).wrapping_add(*w).wrapping_add(1)
-    })
-}
-
 fn run_walk(pool: &BindlessPool) -> Vec<u32> {
     let gpu = gpu();
-    let module = gpu
-        .device
-        .create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("bindless_walk"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/bindless_walk.wgsl").into()),
-        });
-    let pipeline = gpu
-        .device
-        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("bindless_walk"),
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-    let count = pool.table_len();
-    let results = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("results"),
-        size: u64::from(count.max(1)) * 4,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
-    let readback = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("results readback"),
-        size: results.size(),
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let table = pool.table_slice().unwrap();
-    let data = pool.data_buffer();
-    let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: None,
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(table.binding()),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: data.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: results.as_entire_binding(),
-            },
-        ],
-    });
-    let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(count.div_ceil(64), 1, 1);
-    }
-    encoder.copy_buffer_to_buffer(&results, 0, &readback, 0, results.size());
-    let index = gpu.queue.submit([encoder.finish()]);
-    readback
-        .slice(..)
-        .map_async(wgpu::MapMode::Read, |r| r.unwrap());
-    gpu.device
-        .poll(wgpu::PollType::Wait {
-            submission_index: Some(index),
-            timeout: None,
-        })
-        .unwrap();
-    let out = bytemuck::pod_collect_to_vec(&readback.get_mapped_range(..).unwrap());
-    out[..count as usize].to_vec()
+    bindless_walk::run(&gpu.device, &gpu.queue, pool).expect("bindless walk")
 }
 
 #[test]
@@ -134,7 +61,7 @@ fn one_dispatch_over_the_table_matches_the_cpu_after_churn_and_growth() {
     let results = run_walk(&pool);
     let mut expected = vec![0u32; pool.table_len() as usize];
     for (id, r) in &live {
-        expected[id.index() as usize] = hash(r);
+        expected[id.index() as usize] = bindless_walk::hash(r);
     }
     assert_eq!(results, expected);
 

@@ -5,7 +5,7 @@ use std::num::NonZeroU64;
 
 use bytemuck::Pod;
 
-use crate::arena::{Arena, UNIT};
+use crate::arena::{Arena, State, UNIT};
 use crate::error::ArenaError;
 use crate::handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle};
 
@@ -146,7 +146,38 @@ impl Arena {
         data: &[u8],
     ) -> Result<(), ArenaError> {
         let handle = handle.into();
-        if data.is_empty() {
+        let state = self.state.lock();
+        let (at, padded) = self.check_write(&state, handle, offset, data.len() as u64)?;
+        if padded == data.len() as u64 {
+            self.queue.write_buffer(&state.buffer, at, data);
+        } else {
+            // Ends the allocation: pad inside its reserved tail.
+            let size = NonZeroU64::new(padded).unwrap_or(NonZeroU64::MIN);
+            let Some(mut view) = self.queue.write_buffer_with(&state.buffer, at, size) else {
+                return Err(ArenaError::OutOfBounds {
+                    handle,
+                    offset,
+                    len: padded,
+                    size: padded,
+                });
+            };
+            view.slice(..data.len()).copy_from_slice(data);
+            view.slice(data.len()..).fill(0);
+        }
+        Ok(())
+    }
+
+    /// Checks a write of `len` bytes at `offset` into `handle`'s allocation against the
+    /// rules of [`Self::write`]; returns its byte offset in the buffer and its length
+    /// padded to 4.
+    pub(crate) fn check_write(
+        &self,
+        state: &State,
+        handle: ArenaHandle,
+        offset: u64,
+        len: u64,
+    ) -> Result<(u64, u64), ArenaError> {
+        if len == 0 {
             return Err(ArenaError::ZeroSize);
         }
         if !offset.is_multiple_of(UNIT) {
@@ -156,11 +187,8 @@ impl Arena {
                 what: "write offset",
             });
         }
-        let state = self.state.lock();
-        let slot = self.resolve(&state, handle)?;
-        let len = data.len() as u64;
-        let end = offset.checked_add(len).filter(|end| *end <= slot.len);
-        let Some(end) = end else {
+        let slot = self.resolve(state, handle)?;
+        let Some(end) = offset.checked_add(len).filter(|end| *end <= slot.len) else {
             return Err(ArenaError::OutOfBounds {
                 handle,
                 offset,
@@ -168,30 +196,14 @@ impl Arena {
                 size: slot.len,
             });
         };
-        let at = slot.offset + offset;
-        if len.is_multiple_of(UNIT) {
-            self.queue.write_buffer(&state.buffer, at, data);
-        } else if end == slot.len {
-            let padded = len.next_multiple_of(UNIT);
-            let size = NonZeroU64::new(padded).unwrap_or(NonZeroU64::MIN);
-            let Some(mut view) = self.queue.write_buffer_with(&state.buffer, at, size) else {
-                return Err(ArenaError::OutOfBounds {
-                    handle,
-                    offset,
-                    len: padded,
-                    size: slot.size,
-                });
-            };
-            view.slice(..data.len()).copy_from_slice(data);
-            view.slice(data.len()..).fill(0);
-        } else {
+        if !len.is_multiple_of(UNIT) && end != slot.len {
             return Err(ArenaError::Misaligned {
                 value: len,
                 required: UNIT,
                 what: "write length (not ending the allocation)",
             });
         }
-        Ok(())
+        Ok((slot.offset + offset, len.next_multiple_of(UNIT)))
     }
 
     /// Writes elements at `first` (an element index within the allocation).
@@ -355,19 +367,8 @@ impl Arena {
         let (staging, len, submission) = {
             let state = self.state.lock();
             let slot = self.resolve(&state, handle.into())?;
-            let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("gpu-arena readback"),
-                size: slot.size,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            let mut encoder = self
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("gpu-arena readback"),
-                });
-            encoder.copy_buffer_to_buffer(&state.buffer, slot.offset, &staging, 0, slot.size);
-            (staging, slot.len, self.queue.submit([encoder.finish()]))
+            let (staging, submission) = self.copy_out(&state.buffer, slot.offset, slot.size);
+            (staging, slot.len, submission)
         };
         read_back(&self.device, &staging, submission, len)
     }
@@ -403,25 +404,34 @@ impl Arena {
     pub fn read_all(&self) -> Result<Vec<u8>, ArenaError> {
         let (staging, len, submission) = {
             let state = self.state.lock();
-            let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("gpu-arena readback"),
-                size: state.capacity,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            let mut encoder = self
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("gpu-arena readback"),
-                });
-            encoder.copy_buffer_to_buffer(&state.buffer, 0, &staging, 0, state.capacity);
-            (
-                staging,
-                state.capacity,
-                self.queue.submit([encoder.finish()]),
-            )
+            let (staging, submission) = self.copy_out(&state.buffer, 0, state.capacity);
+            (staging, state.capacity, submission)
         };
         read_back(&self.device, &staging, submission, len)
+    }
+
+    /// Copies `size` bytes at `offset` of `buffer` into a new mappable staging buffer
+    /// and submits the copy.
+    fn copy_out(
+        &self,
+        buffer: &wgpu::Buffer,
+        offset: u64,
+        size: u64,
+    ) -> (wgpu::Buffer, wgpu::SubmissionIndex) {
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("gpu-arena readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("gpu-arena readback"),
+            });
+        encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
+        let submission = self.queue.submit([encoder.finish()]);
+        (staging, submission)
     }
 }
 

@@ -350,32 +350,10 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             let _ = self.indices.free(i);
             return Err(e);
         }
-        let dense = state.records.len() as u32;
-        let slot = match state.free_slots.pop() {
-            Some(slot) => slot,
-            None => {
-                state.slots.push(MeshSlot {
-                    generation: 0,
-                    dense: None,
-                    vertices: None,
-                    indices: None,
-                });
-                (state.slots.len() - 1) as u32
-            }
-        };
-        let entry = &mut state.slots[slot as usize];
-        entry.dense = Some(dense);
-        entry.vertices = Some(v);
-        entry.indices = Some(i);
-        let generation = entry.generation;
-        state.records.push(args);
-        state.owners.push(slot);
+        let mesh = self.register(&mut state, v, i, args);
+        let dense = state.records.len() as u32 - 1;
         self.write_record(&state, dense)?;
-        Ok(MeshHandle {
-            pool: self.id,
-            slot,
-            generation,
-        })
+        Ok(mesh)
     }
 
     /// Uploads many meshes at once: every range is allocated first, then each arena
@@ -467,30 +445,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 rollback(&ranges[handles.len()..]);
                 return Err(e);
             }
-            let slot = match state.free_slots.pop() {
-                Some(slot) => slot,
-                None => {
-                    state.slots.push(MeshSlot {
-                        generation: 0,
-                        dense: None,
-                        vertices: None,
-                        indices: None,
-                    });
-                    (state.slots.len() - 1) as u32
-                }
-            };
-            let dense = state.records.len() as u32;
-            let entry = &mut state.slots[slot as usize];
-            entry.dense = Some(dense);
-            entry.vertices = Some(*v);
-            entry.indices = Some(*i);
-            handles.push(MeshHandle {
-                pool: self.id,
-                slot,
-                generation: entry.generation,
-            });
-            state.records.push(args);
-            state.owners.push(slot);
+            handles.push(self.register(&mut state, *v, *i, args));
         }
         let new_records = bytemuck::cast_slice(&state.records[first_dense..]).to_vec();
         if !new_records.is_empty() {
@@ -860,6 +815,41 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 }
             })
             .collect())
+    }
+
+    /// Gives a mesh a slot and appends its draw record (not yet written to the GPU).
+    fn register(
+        &self,
+        state: &mut PoolState<V, I>,
+        v: TypedHandle<V>,
+        i: TypedHandle<I>,
+        args: DrawIndexedIndirectArgs,
+    ) -> MeshHandle {
+        let dense = state.records.len() as u32;
+        let slot = match state.free_slots.pop() {
+            Some(slot) => slot,
+            None => {
+                state.slots.push(MeshSlot {
+                    generation: 0,
+                    dense: None,
+                    vertices: None,
+                    indices: None,
+                });
+                (state.slots.len() - 1) as u32
+            }
+        };
+        let entry = &mut state.slots[slot as usize];
+        entry.dense = Some(dense);
+        entry.vertices = Some(v);
+        entry.indices = Some(i);
+        let generation = entry.generation;
+        state.records.push(args);
+        state.owners.push(slot);
+        MeshHandle {
+            pool: self.id,
+            slot,
+            generation,
+        }
     }
 
     fn check(&self, state: &PoolState<V, I>, mesh: MeshHandle) -> Result<u32, ArenaError> {

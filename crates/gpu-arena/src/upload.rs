@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use bytemuck::Pod;
 
-use crate::arena::{Arena, UNIT};
+use crate::arena::Arena;
 use crate::error::ArenaError;
 use crate::handle::{ArenaHandle, TypedHandle};
 
@@ -172,36 +172,11 @@ impl<'a> UploadBatch<'a> {
 
     /// Checks a write against its allocation; returns its padded length.
     fn check(&self, handle: ArenaHandle, offset: u64, data: &[u8]) -> Result<u64, ArenaError> {
-        if data.is_empty() {
-            return Err(ArenaError::ZeroSize);
-        }
-        if !offset.is_multiple_of(UNIT) {
-            return Err(ArenaError::Misaligned {
-                value: offset,
-                required: UNIT,
-                what: "write offset",
-            });
-        }
-        let len = data.len() as u64;
         let state = self.arena.state.lock();
-        let slot = self.arena.resolve(&state, handle)?;
-        let end = offset.checked_add(len).filter(|end| *end <= slot.len);
-        let Some(end) = end else {
-            return Err(ArenaError::OutOfBounds {
-                handle,
-                offset,
-                len,
-                size: slot.len,
-            });
-        };
-        if !len.is_multiple_of(UNIT) && end != slot.len {
-            return Err(ArenaError::Misaligned {
-                value: len,
-                required: UNIT,
-                what: "write length (not ending the allocation)",
-            });
-        }
-        Ok(len.next_multiple_of(UNIT))
+        let (_, padded) = self
+            .arena
+            .check_write(&state, handle, offset, data.len() as u64)?;
+        Ok(padded)
     }
 
     /// Adds a write of elements at element index `first`.
