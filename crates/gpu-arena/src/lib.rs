@@ -6,6 +6,22 @@
 //! checked on every use; the arena grows (copying its contents) when a request does
 //! not fit, and says so through [`Arena::buffer_generation`].
 //!
+//! * [`mesh_pool::MeshPool`]: meshes packed into one vertex and one index arena,
+//!   drawn with a single `multi_draw_indexed_indirect`.
+//! * [`bindless::BindlessPool`]: variable-size records plus an `(offset, len)` table
+//!   that one dispatch or draw walks.
+//! * [`UploadBatch`] ([`Arena::batch`]): many writes coalesced into few copies through
+//!   a persistent staging belt.
+//! * [`Arena::free_deferred`] with [`Arena::maintain`]: ranges reused only once the GPU
+//!   is done with the work that may still read them.
+//! * [`Arena::compact`]: defragmentation into a fresh buffer; handles stay valid and
+//!   every move is reported.
+//! * [`headless`]: a windowless device for tests and CI.
+//!
+//! Offsets and sizes are multiples of `wgpu::COPY_BUFFER_ALIGNMENT`; typed data is
+//! aligned to its element size. Every method that takes a handle checks it and
+//! returns an [`ArenaError`] for stale or foreign ones.
+//!
 //! ```
 //! use gpu_arena::{headless::Headless, Arena, ArenaDescriptor};
 //!
