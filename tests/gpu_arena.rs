@@ -245,6 +245,35 @@ fn growth_is_refused_at_the_maximum_with_a_typed_error() {
 }
 
 #[test]
+fn growth_that_cannot_help_is_refused_without_growing() {
+    let arena = arena(ArenaDescriptor {
+        initial_size: 256,
+        max_size: 1024,
+        ..Default::default()
+    });
+    let kept = arena.alloc_slice(&[7u8; 200]).unwrap();
+    // 200 used at the front: at most 824 bytes can ever follow.
+    assert!(matches!(
+        arena.alloc(900),
+        Err(ArenaError::OutOfSpace {
+            requested: 900,
+            capacity: 256,
+            ..
+        })
+    ));
+    assert_eq!(
+        arena.stats().growth_count,
+        0,
+        "the buffer was not grown in vain"
+    );
+    assert!(
+        arena.alloc(824).is_ok(),
+        "the exact remainder still fits after growing"
+    );
+    assert_eq!(arena.read_slice(kept).unwrap(), [7; 200]);
+}
+
+#[test]
 fn arena_larger_than_the_device_limit_is_refused() {
     let gpu = gpu();
     let limit = gpu.device.limits().max_buffer_size;

@@ -471,16 +471,22 @@ impl Arena {
     /// Grows the buffer so that `size` bytes at alignment `align` fit; false when the
     /// maximum size is reached.
     fn grow_for(&self, state: &mut State, size: u64, align: u64) -> bool {
-        if state.capacity >= self.max_size {
+        // Growth only extends the last region: the request needs its aligned start
+        // (from the free tail, or from the current end) plus its size.
+        let tail_start = state
+            .allocator
+            .trailing_free_region()
+            .map_or(state.capacity, |r| u64::from(r.offset) * UNIT);
+        let needed = tail_start.next_multiple_of(align).saturating_add(size);
+        if needed > self.max_size || state.capacity >= self.max_size {
             return false;
         }
-        // Enough for the request with worst-case padding in the new tail region.
-        let needed = state
-            .capacity
-            .saturating_add(size)
-            .saturating_add(align - UNIT);
         let by_factor = (state.capacity as f64 * self.growth_factor).ceil() as u64;
-        let target = needed.max(by_factor).min(self.max_size) / UNIT * UNIT;
+        let target = needed
+            .max(by_factor)
+            .min(self.max_size)
+            .next_multiple_of(UNIT)
+            .min(self.max_size);
         self.grow_to(state, target);
         true
     }

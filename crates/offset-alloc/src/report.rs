@@ -284,6 +284,31 @@ impl<NI: NodeIndex> Allocator<NI> {
         largest
     }
 
+    /// Extension: the free region that ends the managed range, if the last region is
+    /// free: what [`Self::grow`] would extend.
+    ///
+    /// Time: O(1).
+    ///
+    /// ```
+    /// use offset_alloc::{Allocator, FreeRegion};
+    /// let mut allocator: Allocator = Allocator::new(100);
+    /// let a = allocator.allocate(30).unwrap();
+    /// assert_eq!(allocator.trailing_free_region(), Some(FreeRegion { offset: 30, size: 70 }));
+    /// allocator.allocate(70).unwrap();
+    /// assert_eq!(allocator.trailing_free_region(), None);
+    /// # allocator.free(a);
+    /// ```
+    pub fn trailing_free_region(&self) -> Option<FreeRegion> {
+        if self.tail == NI::NONE || self.is_used(self.tail) {
+            return None;
+        }
+        let node = &self.nodes[self.tail.to_usize()];
+        Some(FreeRegion {
+            offset: node.offset,
+            size: node.size,
+        })
+    }
+
     /// Heap bytes held for metadata (node records, spare capacity included) plus the
     /// allocator itself.
     ///
