@@ -238,3 +238,16 @@ impl Headless {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rank;
+
+    #[test]
+    fn hardware_adapters_rank_before_software_ones() {
+        use wgpu::DeviceType::*;
+        let mut types = [Cpu, Other, VirtualGpu, IntegratedGpu, DiscreteGpu];
+        types.sort_by_key(|t| rank(*t));
+        assert_eq!(types, [DiscreteGpu, IntegratedGpu, VirtualGpu, Other, Cpu]);
+    }
+}
