@@ -1,10 +1,8 @@
 //! GPU tests of batched uploads, deferred frees and compaction.
 
 mod common;
-#[path = "../examples/common/scene.rs"]
-mod scene;
 
-use common::{Rng, gpu};
+use common::{Rng, gpu, scene};
 use gpu_arena::mesh_pool::{MeshPool, MeshPoolDescriptor, supports_multi_draw};
 use gpu_arena::{Arena, ArenaDescriptor, ArenaError, ArenaHandle};
 use scene::{ColorVertex, Renderer};

@@ -2,12 +2,10 @@
 //! buffer per mesh, and churn with growth keeps every mesh's data and draw correct.
 
 mod common;
-#[path = "../examples/common/scene.rs"]
-mod scene;
 
 use std::collections::HashMap;
 
-use common::{Rng, gpu};
+use common::{Rng, gpu, scene};
 use gpu_arena::mesh_pool::{MeshHandle, MeshPool, MeshPoolDescriptor, supports_multi_draw};
 use scene::{ColorVertex, Mesh, Renderer};
 use wgpu::util::DeviceExt;

@@ -27,22 +27,9 @@ pub fn gpu() -> &'static Headless {
     })
 }
 
-/// Deterministic xorshift64 for test data.
-pub struct Rng(pub u64);
+/// The scene generator, offscreen renderer and deterministic RNG shared with the examples.
+#[path = "../../examples/common/scene.rs"]
+pub mod scene;
 
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
+#[allow(unused_imports)] // not every test binary uses it
+pub use scene::Rng;
