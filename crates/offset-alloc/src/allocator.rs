@@ -30,11 +30,18 @@ pub(crate) const MAX_PROBES: u32 = 8;
 /// Default live-allocation limit, as in the original (`128 * 1024`).
 const DEFAULT_MAX_ALLOCS: u32 = 128 * 1024;
 
-/// Source of allocator identities stamped into handles.
+/// Source of allocator identities, from which the salt mixed into handles is derived.
 static NEXT_ALLOCATOR_ID: AtomicU32 = AtomicU32::new(1);
 
 fn next_allocator_id() -> u32 {
     NEXT_ALLOCATOR_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The salt of allocator `id`: a multiplicative hash (odd multiplier, so distinct
+/// identities give distinct products) with bit 0 cleared, so that a salted tag
+/// keeps its used bit and is never zero.
+fn salt_of(id: u32) -> u32 {
+    id.wrapping_mul(0x9E37_79B9).rotate_left(16) & !1
 }
 
 /// The panic of [`Allocator::free`], kept out of line so the hot path stays small.
@@ -70,6 +77,8 @@ where
     pub(crate) live: u32,
     pub(crate) rounding: Rounding,
     pub(crate) id: u32,
+    /// Mixed into every handle's check word (see [`crate::handle`]); derived from `id`.
+    pub(crate) salt: u32,
     pub(crate) bins: BinMask,
     pub(crate) bin_heads: [NI; NUM_LEAF_BINS],
     pub(crate) nodes: Vec<Node<NI>>,
@@ -170,6 +179,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             live: 0,
             rounding: options.rounding,
             id: 0,
+            salt: 0,
             bins: BinMask::default(),
             bin_heads: [NI::NONE; NUM_LEAF_BINS],
             nodes: Vec::new(),
@@ -196,6 +206,7 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     pub fn reset(&mut self) {
         self.id = next_allocator_id();
+        self.salt = salt_of(self.id);
         self.free_storage = 0;
         self.live = 0;
         self.bins = BinMask::default();

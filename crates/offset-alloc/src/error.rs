@@ -87,10 +87,9 @@ impl core::error::Error for AllocError {}
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FreeError {
-    /// The handle came from another allocator (or from before a `reset`).
+    /// The handle was not issued by this allocator in its current life: it came
+    /// from another allocator, or from before a `reset` or a relayout.
     Foreign {
-        /// Identity stored in the handle.
-        handle_allocator: u32,
         /// Identity of the allocator it was given to.
         allocator: u32,
     },
@@ -106,12 +105,9 @@ pub enum FreeError {
 impl fmt::Display for FreeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            FreeError::Foreign {
-                handle_allocator,
-                allocator,
-            } => write!(
+            FreeError::Foreign { allocator } => write!(
                 f,
-                "handle belongs to allocator #{handle_allocator}, not to allocator #{allocator} (or predates a reset)"
+                "handle was not issued by allocator #{allocator} (it comes from another allocator, or predates a reset)"
             ),
             FreeError::Stale { offset, generation } => write!(
                 f,

@@ -149,7 +149,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             slot.tag = tag;
             allocator.mark_used(node);
             allocator.live += 1;
-            handles.push(Allocation::new(offset, node, tag, allocator.id));
+            handles.push(Allocation::new(offset, node, tag, allocator.salt));
             cursor = offset + len;
         }
         if cursor < size {

@@ -140,7 +140,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             self.bin_insert(rest, remainder);
         }
         self.live += 1;
-        Allocation::new(offset, node_index, tag, self.id)
+        Allocation::new(offset, node_index, tag, self.salt)
     }
 
     /// Extension: splits `pad` units off the front of free region `node` as a free
@@ -170,7 +170,7 @@ impl<NI: NodeIndex> Allocator<NI> {
         node.tag = tag;
         self.set_used(node_index);
         self.live += 1;
-        Allocation::new(0, node_index, tag, self.id)
+        Allocation::new(0, node_index, tag, self.salt)
     }
 
     /// The error for a request that found no region.
@@ -191,20 +191,40 @@ impl<NI: NodeIndex> Allocator<NI> {
     }
 
     /// The node a handle names, if the handle is live in this allocator.
+    ///
+    /// The handle's check word, unsalted with this allocator's salt, must equal the
+    /// node's current tag. Otherwise it is an error: `Stale` when it reads as a used
+    /// tag of this node's current or an earlier generation (generations only grow;
+    /// freeing clears the used bit), `Foreign` when it cannot be one (another
+    /// allocator's salt, or a node this allocator does not have).
     #[inline]
     pub(crate) fn check(&self, allocation: Allocation<NI>) -> Result<NI, FreeError> {
-        if allocation.allocator != self.id {
-            return Err(FreeError::Foreign {
-                handle_allocator: allocation.allocator,
-                allocator: self.id,
-            });
+        let index = allocation.metadata();
+        let tag = allocation.check_word() ^ self.salt;
+        match self.nodes.get(index.to_usize()) {
+            Some(node) if node.tag == tag => Ok(index),
+            found => Err(self.check_failed(allocation, tag, found.map(|node| node.tag))),
         }
-        match self.nodes.get(allocation.metadata.to_usize()) {
-            Some(node) if node.tag == allocation.tag.get() => Ok(allocation.metadata),
-            _ => Err(FreeError::Stale {
-                offset: allocation.offset,
-                generation: allocation.generation(),
-            }),
+    }
+
+    /// The error for a handle that did not pass [`Self::check`].
+    #[cold]
+    fn check_failed(
+        &self,
+        allocation: Allocation<NI>,
+        tag: u32,
+        node_tag: Option<u32>,
+    ) -> FreeError {
+        match node_tag {
+            Some(current)
+                if tag & USED != 0 && tag / GENERATION_STEP <= current / GENERATION_STEP =>
+            {
+                FreeError::Stale {
+                    offset: allocation.offset,
+                    generation: tag / GENERATION_STEP,
+                }
+            }
+            _ => FreeError::Foreign { allocator: self.id },
         }
     }
 

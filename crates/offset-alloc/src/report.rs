@@ -366,11 +366,11 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// assert_eq!(sizes, [10, 20]);
     /// ```
     pub fn allocations(&self) -> impl Iterator<Item = LiveAllocation<NI>> + '_ {
-        let id = self.id;
+        let salt = self.salt;
         self.chain()
             .filter(|(_, node)| node.is_used())
             .map(move |(index, node)| LiveAllocation {
-                allocation: Allocation::new(node.offset, index, node.tag, id),
+                allocation: Allocation::new(node.offset, index, node.tag, salt),
                 offset: node.offset,
                 size: node.size,
             })

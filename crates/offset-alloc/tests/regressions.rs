@@ -147,6 +147,58 @@ fn foreign_free_is_refused() {
 }
 
 #[test]
+fn handles_are_refused_by_every_other_allocator_of_a_thousand() {
+    // Same node, same generation, same offset in every allocator: only the salt
+    // derived from the allocator's identity tells the handles apart.
+    let mut allocators: Vec<Allocator> = (0..1000).map(|_| Allocator::new(64)).collect();
+    let handles: Vec<_> = allocators
+        .iter_mut()
+        .map(|a| a.allocate(8).unwrap())
+        .collect();
+    for (i, allocator) in allocators.iter_mut().enumerate() {
+        for (j, handle) in handles.iter().enumerate() {
+            if i != j {
+                assert!(
+                    matches!(allocator.try_free(*handle), Err(FreeError::Foreign { .. })),
+                    "allocator {i} accepted allocator {j}'s handle"
+                );
+            }
+        }
+        assert!(allocator.is_live(handles[i]));
+    }
+}
+
+#[test]
+fn stale_handle_of_a_reused_node_reports_its_own_generation() {
+    let mut allocator: Allocator = Allocator::new(1000);
+    let a = allocator.allocate(10).unwrap();
+    allocator.free(a);
+    let b = allocator.allocate(10).unwrap();
+    let (
+        Err(FreeError::Stale {
+            generation: old, ..
+        }),
+        Ok(()),
+    ) = (allocator.try_free(a), allocator.try_free(b))
+    else {
+        panic!("expected the old handle to be stale and the new one live");
+    };
+    assert!(matches!(
+        allocator.try_free(b),
+        Err(FreeError::Stale { generation, .. }) if generation == old + 1
+    ));
+}
+
+#[test]
+fn handles_are_sixteen_bytes_with_or_without_option() {
+    use offset_alloc::Allocation;
+    use std::mem::size_of;
+    assert_eq!(size_of::<Allocation>(), 16);
+    assert_eq!(size_of::<Option<Allocation>>(), 16);
+    assert_eq!(size_of::<Allocation<u16>>(), 16);
+}
+
+#[test]
 fn handles_from_before_a_reset_are_refused() {
     let mut allocator: Allocator = Allocator::new(1000);
     let a = allocator.allocate(10).unwrap();
