@@ -70,6 +70,8 @@ fn churn_stream(ops: usize) -> Vec<u32> {
 }
 
 /// The allocators under test, behind one interface so the harness is identical.
+/// Every wrapper is `#[inline(always)]`, so each crate's own inlining attributes
+/// decide whether its `allocate`/`free` are inlined into the replay loop.
 trait Subject {
     type Handle: Copy;
     fn alloc(&mut self, size: u32) -> Option<Self::Handle>;
@@ -79,15 +81,15 @@ trait Subject {
 
 impl Subject for offset_alloc::Allocator {
     type Handle = offset_alloc::Allocation;
-    #[inline]
+    #[inline(always)]
     fn alloc(&mut self, size: u32) -> Option<Self::Handle> {
         self.allocate(size)
     }
-    #[inline]
+    #[inline(always)]
     fn offset(&self, handle: &Self::Handle) -> u32 {
         handle.offset
     }
-    #[inline]
+    #[inline(always)]
     fn free(&mut self, handle: Self::Handle) {
         offset_alloc::Allocator::free(self, handle)
     }
@@ -95,15 +97,15 @@ impl Subject for offset_alloc::Allocator {
 
 impl Subject for offset_allocator::Allocator {
     type Handle = offset_allocator::Allocation;
-    #[inline]
+    #[inline(always)]
     fn alloc(&mut self, size: u32) -> Option<Self::Handle> {
         self.allocate(size)
     }
-    #[inline]
+    #[inline(always)]
     fn offset(&self, handle: &Self::Handle) -> u32 {
         handle.offset
     }
-    #[inline]
+    #[inline(always)]
     fn free(&mut self, handle: Self::Handle) {
         offset_allocator::Allocator::free(self, handle)
     }
@@ -113,17 +115,17 @@ struct Xalloc(xalloc::SysTlsf<u32>, Vec<Option<xalloc::SysTlsfRegion>>);
 
 impl Subject for Xalloc {
     type Handle = (u32, u32); // (slot in the region table, offset): regions are not Copy
-    #[inline]
+    #[inline(always)]
     fn alloc(&mut self, size: u32) -> Option<(u32, u32)> {
         let (region, offset) = self.0.alloc(size)?;
         self.1.push(Some(region));
         Some(((self.1.len() - 1) as u32, offset))
     }
-    #[inline]
+    #[inline(always)]
     fn offset(&self, handle: &(u32, u32)) -> u32 {
         handle.1
     }
-    #[inline]
+    #[inline(always)]
     fn free(&mut self, handle: (u32, u32)) {
         let region = self.1[handle.0 as usize]
             .take()
@@ -136,16 +138,16 @@ struct RangeAlloc(range_alloc::RangeAllocator<u32>);
 
 impl Subject for RangeAlloc {
     type Handle = (u32, u32);
-    #[inline]
+    #[inline(always)]
     fn alloc(&mut self, size: u32) -> Option<(u32, u32)> {
         let r = self.0.allocate_range(size).ok()?;
         Some((r.start, r.end))
     }
-    #[inline]
+    #[inline(always)]
     fn offset(&self, handle: &(u32, u32)) -> u32 {
         handle.0
     }
-    #[inline]
+    #[inline(always)]
     fn free(&mut self, (start, end): (u32, u32)) {
         self.0.free_range(start..end)
     }

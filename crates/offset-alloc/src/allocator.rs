@@ -235,7 +235,9 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// let mut allocator: Allocator = Allocator::new(513);
     /// assert!(allocator.allocate(513).is_some()); // offset-allocator 0.2.0 says None
     /// ```
-    #[inline]
+    // Always inlined: the hot path is short (the probe, alignment and zero-size
+    // paths are out of line), and a call costs it about 10% in churn.
+    #[inline(always)]
     pub fn allocate(&mut self, size: u32) -> Option<Allocation<NI>> {
         // Not `try_allocate(size).ok()`: building the error's `Result` and converting
         // it costs a store-forwarding stall on every call.
@@ -351,7 +353,8 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// allocator.free(a);
     /// assert!(allocator.is_empty());
     /// ```
-    #[inline]
+    // Always inlined, as `allocate`.
+    #[inline(always)]
     pub fn free(&mut self, allocation: Allocation<NI>) {
         match self.check(allocation) {
             Ok(node_index) => self.free_node(node_index),
