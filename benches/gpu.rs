@@ -275,6 +275,18 @@ fn main() {
                     .sum()
             })
         });
+        // The pool's fallback path: buffers bound once, one `draw_indexed` per mesh.
+        group.bench_function("pool_draw_each", |b| {
+            b.iter_custom(|n| {
+                (0..n)
+                    .map(|_| {
+                        encode_and_submit(&gpu, &t, |pass| {
+                            black_box(pool.draw_each(pass, 0));
+                        })
+                    })
+                    .sum()
+            })
+        });
         group.bench_function("per_mesh_draw_indexed", |b| {
             b.iter_custom(|n| {
                 (0..n)
@@ -444,15 +456,17 @@ fn report(backend: &str, moved_mib: f64) {
             per / 1e6
         );
     }
-    if let (Some(one), Some(each)) = (
+    if let (Some(one), Some(pool_each), Some(each)) = (
         get("draw", "pool_one_indirect_call"),
+        get("draw", "pool_draw_each"),
         get("draw", "per_mesh_draw_indexed"),
     ) {
         println!(
-            "draw 10,000 meshes (CPU encode+submit): indirect {:.3} ms, per-mesh {:.3} ms: {:.1}x faster",
+            "draw 10,000 meshes (CPU encode+submit): indirect {:.3} ms, per-mesh {:.3} ms: {:.1}x faster; pool fallback (draw_each) {:.3} ms",
             one / 1e6,
             each / 1e6,
-            each / one
+            each / one,
+            pool_each / 1e6
         );
     }
     if let (Some(borrowed), Some(copied), Some(memcpy), Some(plain)) = (
