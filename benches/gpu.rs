@@ -207,6 +207,16 @@ fn encode_and_submit(
     elapsed
 }
 
+/// Total CPU time of `n` frames, each one pass drawn by `draw` and submitted.
+fn frames(
+    gpu: &Headless,
+    t: &Target,
+    n: u64,
+    draw: impl Fn(&mut wgpu::RenderPass<'_>),
+) -> Duration {
+    (0..n).map(|_| encode_and_submit(gpu, t, &draw)).sum()
+}
+
 const UPLOAD_WRITES: usize = 16_384;
 const UPLOAD_CHUNK: usize = 4096;
 
@@ -265,41 +275,21 @@ fn main() {
         let mut group = c.benchmark_group(format!("draw-{backend}"));
         group.measurement_time(Duration::from_secs(8));
         group.bench_function("pool_one_indirect_call", |b| {
-            b.iter_custom(|n| {
-                (0..n)
-                    .map(|_| {
-                        encode_and_submit(&gpu, &t, |pass| {
-                            black_box(pool.draw(pass, 0));
-                        })
-                    })
-                    .sum()
-            })
+            b.iter_custom(|n| frames(&gpu, &t, n, |pass| _ = black_box(pool.draw(pass, 0))))
         });
         // The pool's fallback path: buffers bound once, one `draw_indexed` per mesh.
         group.bench_function("pool_draw_each", |b| {
-            b.iter_custom(|n| {
-                (0..n)
-                    .map(|_| {
-                        encode_and_submit(&gpu, &t, |pass| {
-                            black_box(pool.draw_each(pass, 0));
-                        })
-                    })
-                    .sum()
-            })
+            b.iter_custom(|n| frames(&gpu, &t, n, |pass| _ = black_box(pool.draw_each(pass, 0))))
         });
         group.bench_function("per_mesh_draw_indexed", |b| {
             b.iter_custom(|n| {
-                (0..n)
-                    .map(|_| {
-                        encode_and_submit(&gpu, &t, |pass| {
-                            for (v, i, count) in &buffers {
-                                pass.set_vertex_buffer(0, v.slice(..));
-                                pass.set_index_buffer(i.slice(..), wgpu::IndexFormat::Uint32);
-                                pass.draw_indexed(0..*count, 0, 0..1);
-                            }
-                        })
-                    })
-                    .sum()
+                frames(&gpu, &t, n, |pass| {
+                    for (v, i, count) in &buffers {
+                        pass.set_vertex_buffer(0, v.slice(..));
+                        pass.set_index_buffer(i.slice(..), wgpu::IndexFormat::Uint32);
+                        pass.draw_indexed(0..*count, 0, 0..1);
+                    }
+                })
             })
         });
         group.finish();
