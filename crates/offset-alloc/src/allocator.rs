@@ -73,7 +73,9 @@ where
 {
     pub(crate) size: u32,
     pub(crate) max_allocs: u32,
-    pub(crate) free_storage: u32,
+    /// Units charged to live allocations; the free units are `size - used_storage`
+    /// (regions tile the range), so only allocating and freeing update it.
+    pub(crate) used_storage: u32,
     pub(crate) live: u32,
     pub(crate) rounding: Rounding,
     pub(crate) id: u32,
@@ -175,7 +177,7 @@ impl<NI: NodeIndex> Allocator<NI> {
         let mut allocator = Allocator {
             size,
             max_allocs,
-            free_storage: 0,
+            used_storage: 0,
             live: 0,
             rounding: options.rounding,
             id: 0,
@@ -207,7 +209,7 @@ impl<NI: NodeIndex> Allocator<NI> {
     pub fn reset(&mut self) {
         self.id = next_allocator_id();
         self.salt = salt_of(self.id);
-        self.free_storage = 0;
+        self.used_storage = 0;
         self.live = 0;
         self.bins = BinMask::default();
         self.bin_heads = [NI::NONE; NUM_LEAF_BINS];
@@ -397,6 +399,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             ..
         } = self.nodes[i];
         self.clear_used(node_index);
+        self.used_storage -= size;
         if size == 0 {
             // Extension: a zero-size allocation has no range; nothing to merge or bin.
             self.nodes[i].tag = tag & !USED;

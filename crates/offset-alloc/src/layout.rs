@@ -149,6 +149,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             slot.tag = tag;
             allocator.mark_used(node);
             allocator.live += 1;
+            allocator.used_storage += len;
             handles.push(Allocation::new(offset, node, tag, allocator.salt));
             cursor = offset + len;
         }

@@ -82,13 +82,12 @@ impl<NI: NodeIndex> Allocator<NI> {
         let bin = bin as u8; // bins are 0..=255
         let node_index = self.bin_heads[usize::from(bin)];
         let node = &self.nodes[node_index.to_usize()];
-        let (next, size) = (node.bin_next, node.size);
+        let next = node.bin_next;
         // The new head's `bin_prev` is left as is: a head's is never read (see `unbin`).
         self.bin_heads[usize::from(bin)] = next;
         if next == NI::NONE {
             self.bins.clear(u32::from(bin));
         }
-        self.free_storage -= size;
         node_index
     }
 
@@ -140,6 +139,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             self.bin_insert(rest, remainder);
         }
         self.live += 1;
+        self.used_storage += charge;
         Allocation::new(offset, node_index, tag, self.salt)
     }
 
@@ -186,7 +186,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             requested: size,
             align,
             largest_free: self.largest_free_region_exact(),
-            total_free: self.free_storage,
+            total_free: self.free_units(),
         }
     }
 
@@ -257,11 +257,11 @@ impl<NI: NodeIndex> Allocator<NI> {
         }
     }
 
-    /// Returns a node slot to the spare list.
+    /// Returns the slot of a free node (its used bit already clear) to the spare list.
     #[inline(always)]
     pub(crate) fn release(&mut self, node_index: NI) {
         let slot = &mut self.nodes[node_index.to_usize()];
-        slot.tag &= !USED;
+        debug_assert!(!slot.is_used());
         slot.bin_next = self.spare;
         self.spare = node_index;
     }
@@ -282,7 +282,6 @@ impl<NI: NodeIndex> Allocator<NI> {
         node.bin_next = head;
         node.bin = bin;
         self.bin_heads[usize::from(bin)] = node_index;
-        self.free_storage += size;
     }
 
     /// Unlinks free region `node` from its bin.
@@ -293,7 +292,6 @@ impl<NI: NodeIndex> Allocator<NI> {
     #[inline(always)]
     pub(crate) fn unbin(&mut self, node_index: NI) {
         let Node {
-            size,
             bin_prev,
             bin_next,
             bin,
@@ -310,7 +308,6 @@ impl<NI: NodeIndex> Allocator<NI> {
                 self.nodes[bin_next.to_usize()].bin_prev = bin_prev;
             }
         }
-        self.free_storage -= size;
     }
 
     /// Whether node `n` is allocated, from the dense bit set.

@@ -143,7 +143,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             };
         }
         StorageReport {
-            total_free_space: self.free_storage,
+            total_free_space: self.free_units(),
             largest_free_region: self.largest_free_region(),
         }
     }
@@ -236,7 +236,7 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// assert_eq!((allocator.used_units(), allocator.free_units()), (30, 70));
     /// ```
     pub fn used_units(&self) -> u32 {
-        self.size - self.free_storage
+        self.used_storage
     }
 
     /// Free units, possibly spread over several regions.
@@ -246,7 +246,7 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// assert_eq!(Allocator::<u32>::new(100).free_units(), 100);
     /// ```
     pub fn free_units(&self) -> u32 {
-        self.free_storage
+        self.size - self.used_storage
     }
 
     /// The lower bound of the largest free region's bin: a request of this size
@@ -405,7 +405,7 @@ impl<NI: NodeIndex> fmt::Debug for Allocator<NI> {
             .field("size", &self.size)
             .field("live", &self.live)
             .field("max_allocs", &self.max_allocs)
-            .field("free", &self.free_storage)
+            .field("free", &self.free_units())
             .field("largest_free_region", &self.largest_free_region())
             .field("rounding", &self.rounding)
             .finish()

@@ -133,9 +133,10 @@ impl<NI: NodeIndex> Allocator<NI> {
             prev
         );
         ensure!(
-            free_total == u64::from(self.free_storage),
-            "free regions sum to {free_total}, counter says {}",
-            self.free_storage
+            free_total + u64::from(self.used_storage) == u64::from(self.size),
+            "free regions sum to {free_total}, but {} units are charged to allocations of {}",
+            self.used_storage,
+            self.size
         );
 
         // 2. Bins list each free region once, in the right bin, and the mask agrees.
