@@ -417,6 +417,11 @@ impl<NI: NodeIndex> Allocator<NI> {
             offset = below.offset;
             size += below.size;
             prev = below.prev;
+            // Relink here rather than after both merges: testing the decision a
+            // second time costs a branch miss whenever it was the unlikely one.
+            if prev != NI::NONE {
+                self.nodes[prev.to_usize()].next = node_index;
+            }
         }
         let merge_above = next != NI::NONE && !self.is_used(next);
         if merge_above {
@@ -425,6 +430,11 @@ impl<NI: NodeIndex> Allocator<NI> {
             self.release(next);
             size += above.size;
             next = above.next;
+            if next != NI::NONE {
+                self.nodes[next.to_usize()].prev = node_index;
+            } else {
+                self.tail = node_index;
+            }
         }
         let node = &mut self.nodes[i];
         node.offset = offset;
@@ -432,16 +442,6 @@ impl<NI: NodeIndex> Allocator<NI> {
         node.prev = prev;
         node.next = next;
         node.tag = tag & !USED;
-        if merge_below && prev != NI::NONE {
-            self.nodes[prev.to_usize()].next = node_index;
-        }
-        if merge_above {
-            if next != NI::NONE {
-                self.nodes[next.to_usize()].prev = node_index;
-            } else {
-                self.tail = node_index;
-            }
-        }
         self.bin_insert(node_index, size);
     }
 
