@@ -117,6 +117,31 @@ fn per_mesh_buffers(gpu: &Headless, m: &Meshes) -> Vec<(wgpu::Buffer, wgpu::Buff
     buffers
 }
 
+/// Every mesh in one vertex and one index buffer, indices rebased to the merged
+/// vertex buffer: the geometry of all draws as a single draw.
+fn merged_buffers(gpu: &Headless, m: &Meshes) -> (wgpu::Buffer, wgpu::Buffer, u32) {
+    let mut base = 0u32;
+    let mut indices = Vec::new();
+    for (v, i) in m.vertices.iter().zip(&m.indices) {
+        indices.extend(i.iter().map(|k| k + base));
+        base += v.len() as u32;
+    }
+    let vertices = m.vertices.concat();
+    let init = |contents: &[u8], usage| {
+        gpu.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: None,
+                contents,
+                usage,
+            })
+    };
+    let vb = init(bytemuck::cast_slice(&vertices), wgpu::BufferUsages::VERTEX);
+    let ib = init(bytemuck::cast_slice(&indices), wgpu::BufferUsages::INDEX);
+    gpu.queue.submit([]);
+    wait(gpu);
+    (vb, ib, indices.len() as u32)
+}
+
 struct Target {
     pipeline: wgpu::RenderPipeline,
     view: wgpu::TextureView,
@@ -280,6 +305,19 @@ fn main() {
         // The pool's fallback path: buffers bound once, one `draw_indexed` per mesh.
         group.bench_function("pool_draw_each", |b| {
             b.iter_custom(|n| frames(&gpu, &t, n, |pass| _ = black_box(pool.draw_each(pass, 0))))
+        });
+        // Reference floor: the same triangles in one draw over merged buffers (indices
+        // rebased). What remains is the adapter's own per-vertex and per-triangle work;
+        // on GL that runs inside `submit`, so it bounds every draw variant above.
+        let (merged_v, merged_i, merged_count) = merged_buffers(&gpu, &m);
+        group.bench_function("merged_single_draw", |b| {
+            b.iter_custom(|n| {
+                frames(&gpu, &t, n, |pass| {
+                    pass.set_vertex_buffer(0, merged_v.slice(..));
+                    pass.set_index_buffer(merged_i.slice(..), wgpu::IndexFormat::Uint32);
+                    pass.draw_indexed(0..merged_count, 0, 0..1);
+                })
+            })
         });
         group.bench_function("per_mesh_draw_indexed", |b| {
             b.iter_custom(|n| {
@@ -446,17 +484,25 @@ fn report(backend: &str, moved_mib: f64) {
             per / 1e6
         );
     }
-    if let (Some(one), Some(pool_each), Some(each)) = (
+    if let (Some(one), Some(pool_each), Some(each), Some(merged)) = (
         get("draw", "pool_one_indirect_call"),
         get("draw", "pool_draw_each"),
         get("draw", "per_mesh_draw_indexed"),
+        get("draw", "merged_single_draw"),
     ) {
         println!(
-            "draw 10,000 meshes (CPU encode+submit): indirect {:.3} ms, per-mesh {:.3} ms: {:.1}x faster; pool fallback (draw_each) {:.3} ms",
+            "draw 10,000 meshes (CPU encode+submit): indirect {:.3} ms, per-mesh {:.3} ms: {:.1}x faster; pool fallback (draw_each) {:.3} ms; floor (same triangles, one draw) {:.3} ms",
             one / 1e6,
             each / 1e6,
             each / one,
-            pool_each / 1e6
+            pool_each / 1e6,
+            merged / 1e6
+        );
+        println!(
+            "  above the floor: indirect {:.3} ms, per-mesh {:.3} ms: {:.1}x less per-draw overhead",
+            (one - merged) / 1e6,
+            (each - merged) / 1e6,
+            (each - merged) / (one - merged).max(1.0)
         );
     }
     if let (Some(borrowed), Some(copied), Some(memcpy), Some(plain)) = (

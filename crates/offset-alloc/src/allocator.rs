@@ -406,9 +406,10 @@ impl<NI: NodeIndex> Allocator<NI> {
             self.release(node_index);
             return;
         }
-        // Merge with a free region below, then one above (the original's order, which
-        // decides the bin order and so later offsets). The node being freed becomes
-        // the merged region, so a used neighbour's link to it stays valid untouched.
+        // Merge with a free region below, then one above (the original's order;
+        // unlinking never reorders the rest of a bin, so either order gives the same
+        // offsets). The node being freed becomes the merged region, so a used
+        // neighbour's link to it stays valid untouched.
         let merge_below = prev != NI::NONE && !self.is_used(prev);
         if merge_below {
             let below = self.nodes[prev.to_usize()];
