@@ -21,7 +21,7 @@
 mod scene;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{BatchSize, Criterion};
 use gpu_arena::headless::Headless;
@@ -246,6 +246,7 @@ const UPLOAD_WRITES: usize = 16_384;
 const UPLOAD_CHUNK: usize = 4096;
 
 fn main() {
+    let started = SystemTime::now();
     let gpu = Headless::new(&Default::default())
         .unwrap_or_else(|e| panic!("GPU benchmarks need an adapter: {e}"));
     let backend = format!("{:?}", gpu.info.backend).to_lowercase();
@@ -454,12 +455,16 @@ fn main() {
         moved_mib = moved as f64 / (1 << 20) as f64;
     }
     c.final_summary();
-    report(&backend, moved_mib);
+    report(&backend, moved_mib, started);
 }
 
-/// Mean time of a finished criterion benchmark, from its estimates file.
-fn mean_ns(group: &str, name: &str) -> Option<f64> {
+/// Mean time of a criterion benchmark finished in this run (its estimates file
+/// written after `since`), from that file. `None` for one a filter skipped.
+fn mean_ns(group: &str, name: &str, since: SystemTime) -> Option<f64> {
     let path = format!("target/criterion/{group}/{name}/new/estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
     let text = std::fs::read_to_string(&path).ok()?;
     let at = text.find("\"mean\"")?;
     let rest = &text[at..];
@@ -467,8 +472,8 @@ fn mean_ns(group: &str, name: &str) -> Option<f64> {
     rest[p..].split([',', '}']).next()?.trim().parse().ok()
 }
 
-fn report(backend: &str, moved_mib: f64) {
-    let get = |g: &str, n: &str| mean_ns(&format!("{g}-{backend}"), n);
+fn report(backend: &str, moved_mib: f64, since: SystemTime) {
+    let get = |g: &str, n: &str| mean_ns(&format!("{g}-{backend}"), n, since);
     println!("\n== ratios on {backend} (means from this run) ==");
     if let (Some(reused), Some(new), Some(per)) = (
         get("pack", "mesh_pool_reused"),
