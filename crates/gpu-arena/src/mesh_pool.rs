@@ -654,6 +654,11 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// Returns the number of draw calls issued. The pipeline and bind groups are the
     /// caller's.
     ///
+    /// On wgpu's GL backend the indirect call is emulated as one GL draw per mesh,
+    /// which costs slightly more than [`Self::draw_each`]; use the indirect path there
+    /// only when the GPU writes the draw arguments (for example, culling in a compute
+    /// pass).
+    ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
     /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
