@@ -46,7 +46,10 @@ impl<NI: NodeIndex> Allocation<NI> {
     /// allocator whose salt (even) is `salt`.
     #[inline(always)]
     pub(crate) fn new(offset: u32, metadata: NI, tag: u32, salt: u32) -> Self {
-        let key = (metadata.to_usize() as u64) | (u64::from(tag ^ salt) << 32);
+        debug_assert!((tag ^ salt) & 1 == 1, "a used tag is odd and a salt even");
+        // Bit 32 (the check word's lowest) is set already; saying so lets the compiler
+        // drop the zero test.
+        let key = (metadata.to_usize() as u64) | (u64::from(tag ^ salt) << 32) | (1 << 32);
         Allocation {
             offset,
             key: NonZeroU64::new(key).unwrap_or(NonZeroU64::MIN),
