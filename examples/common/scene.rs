@@ -137,6 +137,17 @@ pub const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
 impl Renderer {
     pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Renderer {
+        Renderer::with_vertex_stride(device, width, height, size_of::<ColorVertex>() as u64)
+    }
+
+    /// As [`Renderer::new`], for vertices that start with a `ColorVertex` but are
+    /// `stride` bytes long (the benchmark's 32-byte vertices).
+    pub fn with_vertex_stride(
+        device: &wgpu::Device,
+        width: u32,
+        height: u32,
+        stride: u64,
+    ) -> Renderer {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("mesh.wgsl"),
             source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/mesh.wgsl").into()),
@@ -149,7 +160,7 @@ impl Renderer {
                 entry_point: Some("vs_main"),
                 compilation_options: Default::default(),
                 buffers: &[Some(wgpu::VertexBufferLayout {
-                    array_stride: size_of::<ColorVertex>() as u64,
+                    array_stride: stride,
                     step_mode: wgpu::VertexStepMode::Vertex,
                     attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3],
                 })],
