@@ -11,17 +11,18 @@
 //! when the original search fails (no false out-of-memory), alignment whose padding
 //! returns to the free lists, in-place growth, checked handles, detached zero-size
 //! allocations, an optional round-up-to-bin charging policy, and node storage that
-//! grows on demand up to `2 * max_allocs + 1` nodes (enough for every allocation and
-//! a free region between each pair).
+//! grows on demand (or is allocated up front) up to `2 * max_allocs + 1` nodes (enough
+//! for every allocation and a free region between each pair). The paths off the O(1)
+//! hot path (node-space checks, the exhaustive search) live in [`crate::fallback`].
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::bins::{BinMask, NUM_LEAF_BINS};
-use crate::error::{AllocError, ConfigError, FreeError, GrowError};
+use crate::error::{AllocError, ConfigError, FreeError, GrowError, ReserveError};
 use crate::handle::Allocation;
 use crate::node::{Node, NodeIndex, USED};
-use crate::options::{AllocatorOptions, Rounding};
+use crate::options::{AllocatorOptions, NodeStorage, Rounding};
 
 /// Extension: nodes inspected in the round-down bins before a request is refused.
 /// Eight keeps the worst case bounded (O(1)) and finds a just-freed hole at once.
@@ -33,8 +34,22 @@ const DEFAULT_MAX_ALLOCS: u32 = 128 * 1024;
 /// Source of allocator identities, from which the salt mixed into handles is derived.
 static NEXT_ALLOCATOR_ID: AtomicU32 = AtomicU32::new(1);
 
+/// A fresh identity.
+#[cfg(target_has_atomic = "32")]
 fn next_allocator_id() -> u32 {
     NEXT_ALLOCATOR_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A fresh identity, on targets without atomic read-modify-write (`thumbv6m-none-eabi`
+/// and other cores without compare-and-swap): a plain load and store. Two allocators
+/// built at the same moment from an interrupt and the code it interrupted may share
+/// an identity; that only weakens the detection of *foreign* handles between those
+/// two (stale and double frees are still caught exactly, by generation).
+#[cfg(not(target_has_atomic = "32"))]
+fn next_allocator_id() -> u32 {
+    let id = NEXT_ALLOCATOR_ID.load(Ordering::Relaxed);
+    NEXT_ALLOCATOR_ID.store(id.wrapping_add(1), Ordering::Relaxed);
+    id
 }
 
 /// The salt of allocator `id`: a multiplicative hash (odd multiplier, so distinct
@@ -73,6 +88,9 @@ where
 {
     pub(crate) size: u32,
     pub(crate) max_allocs: u32,
+    /// `min(max_allocs, GUARANTEED_ALLOCS)`: below this many live allocations the node
+    /// space cannot run out, so the hot path tests only this one counter.
+    pub(crate) fast_limit: u32,
     /// Units charged to live allocations; the free units are `size - used_storage`
     /// (regions tile the range), so only allocating and freeing update it.
     pub(crate) used_storage: u32,
@@ -94,14 +112,33 @@ where
 }
 
 impl<NI: NodeIndex> Allocator<NI> {
-    /// The largest `max_allocs` this node index type supports: `2 * n + 1` nodes
-    /// must be nameable, one value being reserved (32,767 for `u16`).
+    /// The most live allocations this node index type always serves: `2 * n + 1`
+    /// nodes (each allocation plus a free region between each pair) must be nameable,
+    /// one value being reserved as "none" (32,767 for `u16`).
     ///
     /// ```
     /// use offset_alloc::Allocator;
-    /// assert_eq!(Allocator::<u16>::MAX_ALLOCS_LIMIT, 32_767);
+    /// assert_eq!(Allocator::<u16>::GUARANTEED_ALLOCS, 32_767);
     /// ```
-    pub const MAX_ALLOCS_LIMIT: u32 = (NI::MAX - 1) / 2;
+    pub const GUARANTEED_ALLOCS: u32 = (NI::MAX - 1) / 2;
+
+    /// The largest `max_allocs` accepted: the 0.2.0 crate's bound
+    /// (`max_allocs < NodeIndex::MAX - 1`, so 65,533 for `u16`). Past
+    /// [`Self::GUARANTEED_ALLOCS`] an allocator serves allocations for as long as its
+    /// node space lasts and then refuses with [`AllocError::NodeSpaceExhausted`].
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// assert_eq!(Allocator::<u16>::MAX_ALLOCS_LIMIT, 65_533);
+    /// let mut a: Allocator<u16> = Allocator::with_max_allocs(1 << 20, 65_533);
+    /// let live: Vec<_> = (0..40_000).map(|_| a.allocate(4).unwrap()).collect();
+    /// assert_eq!(a.allocation_count(), 40_000);
+    /// # drop(live);
+    /// ```
+    pub const MAX_ALLOCS_LIMIT: u32 = NI::MAX - 2;
+
+    /// Nodes the index type can name (`NodeIndex::MAX` is reserved as "none").
+    pub(crate) const NODE_LIMIT: u32 = NI::MAX;
 
     /// Creates an allocator managing `size` units with the default allocation limit
     /// (131,072 for `u32` indices, 32,767 for `u16`).
@@ -122,6 +159,10 @@ impl<NI: NodeIndex> Allocator<NI> {
 
     /// Creates an allocator managing `size` units that serves up to `max_allocs` live
     /// allocations.
+    ///
+    /// Every value the 0.2.0 crate accepts is accepted (up to
+    /// [`Self::MAX_ALLOCS_LIMIT`]); up to [`Self::GUARANTEED_ALLOCS`] exactly
+    /// `max_allocs` live allocations are served whatever the pattern.
     ///
     /// # Panics
     /// If `max_allocs` is 0 or above [`Self::MAX_ALLOCS_LIMIT`]; use
@@ -152,10 +193,11 @@ impl<NI: NodeIndex> Allocator<NI> {
 
     /// Creates an allocator from [`AllocatorOptions`].
     ///
-    /// Time: O(1).
+    /// Time: O(1), or O(nodes) with [`NodeStorage::Preallocated`].
     ///
     /// # Errors
-    /// [`ConfigError`] when `max_allocs` is 0 or above [`Self::MAX_ALLOCS_LIMIT`].
+    /// [`ConfigError`] when `max_allocs` is 0 or above [`Self::MAX_ALLOCS_LIMIT`], or
+    /// when preallocated node storage cannot be allocated.
     ///
     /// ```
     /// use offset_alloc::{Allocator, AllocatorOptions, ConfigError};
@@ -164,7 +206,7 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     pub fn with_options(size: u32, options: AllocatorOptions) -> Result<Self, ConfigError> {
         let max_allocs = match options.max_allocs {
-            None => DEFAULT_MAX_ALLOCS.min(Self::MAX_ALLOCS_LIMIT),
+            None => DEFAULT_MAX_ALLOCS.min(Self::GUARANTEED_ALLOCS),
             Some(0) => return Err(ConfigError::ZeroMaxAllocs),
             Some(n) if n > Self::MAX_ALLOCS_LIMIT => {
                 return Err(ConfigError::MaxAllocsTooLarge {
@@ -177,6 +219,7 @@ impl<NI: NodeIndex> Allocator<NI> {
         let mut allocator = Allocator {
             size,
             max_allocs,
+            fast_limit: max_allocs.min(Self::GUARANTEED_ALLOCS),
             used_storage: 0,
             live: 0,
             rounding: options.rounding,
@@ -189,8 +232,59 @@ impl<NI: NodeIndex> Allocator<NI> {
             spare: NI::NONE,
             tail: NI::NONE,
         };
+        if options.node_storage == NodeStorage::Preallocated {
+            allocator
+                .reserve(max_allocs)
+                .map_err(ConfigError::OutOfMemory)?;
+        }
         allocator.reset();
         Ok(allocator)
+    }
+
+    /// Extension: allocates node storage for `allocations` live allocations (capped at
+    /// `max_allocs`) now, so that `allocate`, `free` and `grow` do not call the global
+    /// allocator while at most that many are live. [`NodeStorage::Preallocated`] does
+    /// this for `max_allocs` at construction.
+    ///
+    /// Time: O(nodes reserved).
+    ///
+    /// # Errors
+    /// [`ReserveError`] when the memory cannot be had; nothing changes then.
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let mut allocator: Allocator = Allocator::new(1 << 20);
+    /// allocator.reserve(10_000).unwrap();
+    /// assert!(allocator.node_capacity() >= 20_001);
+    /// ```
+    pub fn reserve(&mut self, allocations: u32) -> Result<(), ReserveError> {
+        let live = u64::from(allocations.min(self.max_allocs));
+        let nodes = (2 * live + 1).min(u64::from(Self::NODE_LIMIT));
+        let error = ReserveError {
+            nodes,
+            bytes: nodes * core::mem::size_of::<Node<NI>>() as u64,
+        };
+        let total = usize::try_from(nodes).map_err(|_| error)?;
+        let words = total.div_ceil(64);
+        self.nodes
+            .try_reserve_exact(total.saturating_sub(self.nodes.len()))
+            .map_err(|_| error)?;
+        self.used
+            .try_reserve_exact(words.saturating_sub(self.used.len()))
+            .map_err(|_| error)?;
+        Ok(())
+    }
+
+    /// Extension: how many metadata nodes the allocator holds storage for (in use,
+    /// spare, or reserved and not yet touched).
+    ///
+    /// ```
+    /// use offset_alloc::Allocator;
+    /// let allocator: Allocator = Allocator::new(1 << 20);
+    /// assert!(allocator.node_capacity() >= 1); // lazy: one node for the whole range
+    /// ```
+    pub fn node_capacity(&self) -> usize {
+        self.nodes.capacity()
     }
 
     /// Frees every allocation at once. Handles issued before are refused afterwards
@@ -243,22 +337,20 @@ impl<NI: NodeIndex> Allocator<NI> {
     pub fn allocate(&mut self, size: u32) -> Option<Allocation<NI>> {
         // Not `try_allocate(size).ok()`: building the error's `Result` and converting
         // it costs a store-forwarding stall on every call.
-        if self.live >= self.max_allocs {
-            return None;
-        }
-        if size == 0 {
-            return Some(self.allocate_detached());
+        if size == 0 || self.live >= self.fast_limit {
+            return self.allocate_checked(size, 1).ok();
         }
         self.find_and_carve(size, 1)
     }
 
     /// Allocates `size` units, saying why when it cannot.
     ///
-    /// Time: O(1).
+    /// Time: O(1), refusals included (the error carries bin bounds, not a walk).
     ///
     /// # Errors
-    /// [`AllocError::TooManyAllocations`], [`AllocError::TooLarge`] or
-    /// [`AllocError::OutOfSpace`] with the sizes involved.
+    /// [`AllocError::TooManyAllocations`], [`AllocError::TooLarge`],
+    /// [`AllocError::OutOfSpace`] with the sizes involved, or
+    /// [`AllocError::NodeSpaceExhausted`] (only past [`Self::GUARANTEED_ALLOCS`]).
     ///
     /// ```
     /// use offset_alloc::{AllocError, Allocator};
@@ -267,10 +359,8 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// ```
     #[inline]
     pub fn try_allocate(&mut self, size: u32) -> Result<Allocation<NI>, AllocError> {
-        if self.live >= self.max_allocs {
-            return Err(AllocError::TooManyAllocations {
-                max_allocs: self.max_allocs,
-            });
+        if self.live >= self.fast_limit {
+            return self.allocate_checked(size, 1);
         }
         if size == 0 {
             return Ok(self.allocate_detached());
@@ -285,6 +375,15 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// (any non-zero alignment, e.g. a vertex stride of 12). Padding in front of the
     /// allocation stays a free region of its own, so alignment wastes nothing once
     /// a neighbour is freed or reused.
+    ///
+    /// The guarantee: the request succeeds whenever some free region lies in a bin
+    /// whose every region holds `size + align - 1` units (at or above
+    /// `bin::round_up(size + align - 1)`): such a region fits whatever its offset, and
+    /// this is where the search looks first. Otherwise it probes at most 8 regions
+    /// that may fit, from the highest bin below that one (the regions with the most
+    /// room for padding) down to `bin::round_down(size)`, each bin from its head. So
+    /// it can be refused while a region further down some bin would fit;
+    /// [`Self::try_allocate_aligned_exhaustive`] is never refused then.
     ///
     /// Time: O(1) (one bin search plus at most 8 probed nodes).
     ///
@@ -303,7 +402,7 @@ impl<NI: NodeIndex> Allocator<NI> {
 
     /// Extension: [`Self::allocate_aligned`] that says why it failed.
     ///
-    /// Time: O(1).
+    /// Time: O(1), refusals included.
     ///
     /// # Errors
     /// As [`Self::try_allocate`], plus [`AllocError::ZeroAlignment`].
@@ -325,10 +424,8 @@ impl<NI: NodeIndex> Allocator<NI> {
         if align == 1 {
             return self.try_allocate(size);
         }
-        if self.live >= self.max_allocs {
-            return Err(AllocError::TooManyAllocations {
-                max_allocs: self.max_allocs,
-            });
+        if self.live >= self.fast_limit {
+            return self.allocate_checked(size, align);
         }
         if size == 0 {
             return Ok(self.allocate_detached());
@@ -400,12 +497,6 @@ impl<NI: NodeIndex> Allocator<NI> {
         } = self.nodes[i];
         self.clear_used(node_index);
         self.used_storage -= size;
-        if size == 0 {
-            // Extension: a zero-size allocation has no range; nothing to merge or bin.
-            self.nodes[i].tag = tag & !USED;
-            self.release(node_index);
-            return;
-        }
         // Merge with a free region below, then one above (the original's order;
         // unlinking never reorders the rest of a bin, so either order gives the same
         // offsets). The node being freed becomes the merged region, so a used
@@ -436,6 +527,13 @@ impl<NI: NodeIndex> Allocator<NI> {
             } else {
                 self.tail = node_index;
             }
+        } else if size == 0 {
+            // Extension: a zero-size allocation has no range and no neighbours (so
+            // neither merge happened); nothing to bin. Tested only here, where no
+            // merge above made the size non-zero, to keep it off the other paths.
+            self.nodes[i].tag = tag & !USED;
+            self.release(node_index);
+            return;
         }
         let node = &mut self.nodes[i];
         node.offset = offset;
@@ -490,7 +588,9 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// Time: O(1).
     ///
     /// # Errors
-    /// [`GrowError::Shrink`] when `new_size` is below the current size.
+    /// [`GrowError::Shrink`] when `new_size` is below the current size;
+    /// [`GrowError::NodeSpaceExhausted`] when a new end region needs a node and none
+    /// is left (only past [`Self::GUARANTEED_ALLOCS`]). Nothing changes then.
     ///
     /// ```
     /// use offset_alloc::Allocator;
@@ -518,6 +618,11 @@ impl<NI: NodeIndex> Allocator<NI> {
             self.nodes[tail.to_usize()].size = size;
             self.bin_insert(tail, size);
         } else {
+            if !self.nodes_available(1) {
+                return Err(GrowError::NodeSpaceExhausted {
+                    node_limit: Self::NODE_LIMIT,
+                });
+            }
             let region = self.new_region(self.size, extra, tail, NI::NONE);
             if tail != NI::NONE {
                 self.nodes[tail.to_usize()].next = region;

@@ -75,6 +75,28 @@ impl BinMask {
         Some((top << TOP_BINS_INDEX_SHIFT) | leaf)
     }
 
+    /// The last non-empty bin with index `< bin` (any bin when `bin` is past the last).
+    #[inline]
+    pub fn last_before(&self, bin: u32) -> Option<u32> {
+        let top = bin >> TOP_BINS_INDEX_SHIFT;
+        if top as usize >= NUM_TOP_BINS {
+            return self.highest();
+        }
+        // Leaves of the same group below the requested leaf.
+        let below = (1u32 << (bin & LEAF_BINS_INDEX_MASK)) - 1;
+        let leaf_bits = u32::from(self.leaves[top as usize]) & below;
+        if leaf_bits != 0 {
+            return Some((top << TOP_BINS_INDEX_SHIFT) | (31 - leaf_bits.leading_zeros()));
+        }
+        let earlier = self.top & ((1u32 << top) - 1);
+        if earlier == 0 {
+            return None;
+        }
+        let top = 31 - earlier.leading_zeros();
+        let leaf = 31 - u32::from(self.leaves[top as usize]).leading_zeros();
+        Some((top << TOP_BINS_INDEX_SHIFT) | leaf)
+    }
+
     /// The highest non-empty bin.
     #[inline]
     pub fn highest(&self) -> Option<u32> {
@@ -84,5 +106,39 @@ impl BinMask {
         let top = 31 - self.top.leading_zeros();
         let leaf = 31 - u32::from(self.leaves[top as usize]).leading_zeros();
         Some((top << TOP_BINS_INDEX_SHIFT) | leaf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random masks (xorshift) against a plain scan of the 256 bits.
+    #[test]
+    fn searches_agree_with_a_linear_scan() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..2000 {
+            let mut mask = BinMask::default();
+            let mut set = [false; NUM_LEAF_BINS];
+            let density = 1 + (state % 40);
+            for (bin, slot) in set.iter_mut().enumerate() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                if state % 256 < density {
+                    mask.set(bin as u32);
+                    *slot = true;
+                }
+            }
+            for bin in 0..=NUM_LEAF_BINS as u32 {
+                let after = (bin..NUM_LEAF_BINS as u32).find(|&b| set[b as usize]);
+                let before = (0..bin.min(NUM_LEAF_BINS as u32))
+                    .rev()
+                    .find(|&b| set[b as usize]);
+                assert_eq!(mask.first_at_or_after(bin), after, "after {bin}");
+                assert_eq!(mask.last_before(bin), before, "before {bin}");
+            }
+            assert_eq!(mask.highest(), mask.last_before(NUM_LEAF_BINS as u32));
+        }
     }
 }

@@ -4,27 +4,39 @@ use core::fmt;
 
 /// Why an allocation request failed.
 ///
+/// Building the error is O(1): it carries the bin bounds of the largest free region,
+/// not its exact size (which [`crate::Allocator::largest_free_region_exact`] gives in
+/// O(regions in the highest bin)).
+///
 /// ```
 /// use offset_alloc::{AllocError, Allocator};
 /// let mut a: Allocator = Allocator::new(100);
 /// let _x = a.allocate(60).unwrap();
 /// match a.try_allocate(50) {
-///     Err(AllocError::OutOfSpace { requested, largest_free, .. }) => {
-///         assert_eq!((requested, largest_free), (50, 40));
+///     Err(AllocError::OutOfSpace { requested, largest_free_at_least, largest_free_at_most, .. }) => {
+///         assert_eq!(requested, 50);
+///         assert_eq!((largest_free_at_least, largest_free_at_most), (40, 40));
 ///     }
 ///     other => panic!("unexpected {other:?}"),
 /// }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AllocError {
-    /// No free region can hold the request right now (freeing or growing may help).
+    /// No free region was found for the request (freeing or growing may help). The
+    /// O(1) methods probe a bounded number of regions, so one of them may still fit:
+    /// [`crate::Allocator::try_allocate_exhaustive`] refuses only when none does.
     OutOfSpace {
         /// Units asked for.
         requested: u32,
         /// Alignment asked for, in units (1 when none).
         align: u32,
-        /// Exact size of the largest free region.
-        largest_free: u32,
+        /// The largest free region holds at least this many units: the lower bound
+        /// of the highest non-empty bin (what
+        /// [`crate::StorageReport::largest_free_region`] reports). 0 when nothing is free.
+        largest_free_at_least: u32,
+        /// ... and at most this many: one below the next bin's lower bound, capped
+        /// by `total_free`.
+        largest_free_at_most: u32,
         /// Total free units, possibly in several regions.
         total_free: u32,
     },
@@ -38,10 +50,20 @@ pub enum AllocError {
         /// Units managed by the allocator.
         size: u32,
     },
-    /// Every one of the `max_allocs` allocations is live: no metadata node is left.
+    /// Every one of the `max_allocs` allocations is live.
     TooManyAllocations {
         /// The limit the allocator was built with.
         max_allocs: u32,
+    },
+    /// The node index type cannot name another metadata node. Only an allocator whose
+    /// `max_allocs` exceeds [`crate::Allocator::GUARANTEED_ALLOCS`] meets this (a `u16`
+    /// allocator built with `with_max_allocs(size, 65_533)`, as the 0.2.0 crate allows):
+    /// it serves allocations for as long as its node space lasts.
+    NodeSpaceExhausted {
+        /// Allocations live now.
+        live: u32,
+        /// Nodes the index type can name (65,535 for `u16`).
+        node_limit: u32,
     },
     /// An alignment of zero was requested.
     ZeroAlignment,
@@ -53,22 +75,24 @@ impl fmt::Display for AllocError {
             AllocError::OutOfSpace {
                 requested,
                 align,
-                largest_free,
+                largest_free_at_least,
+                largest_free_at_most,
                 total_free,
             } => write!(
                 f,
-                "out of space: requested {requested} units (alignment {align}), largest free region is {largest_free} units, {total_free} units free in total"
+                "out of space: requested {requested} units (alignment {align}), the largest free region holds {largest_free_at_least} to {largest_free_at_most} units, {total_free} units free in total"
             ),
             AllocError::TooLarge { requested, size } => write!(
                 f,
                 "request of {requested} units is larger than the whole allocator ({size} units)"
             ),
             AllocError::TooManyAllocations { max_allocs } => {
-                write!(
-                    f,
-                    "no metadata node left: all {max_allocs} allocations are live"
-                )
+                write!(f, "all {max_allocs} allocations (max_allocs) are live")
             }
+            AllocError::NodeSpaceExhausted { live, node_limit } => write!(
+                f,
+                "no metadata node left: the index type names {node_limit} nodes and {live} allocations are live"
+            ),
             AllocError::ZeroAlignment => write!(f, "alignment must be at least 1"),
         }
     }
@@ -123,20 +147,23 @@ impl core::error::Error for FreeError {}
 ///
 /// ```
 /// use offset_alloc::{Allocator, AllocatorOptions, ConfigError};
-/// let err = Allocator::<u16>::with_options(1024, AllocatorOptions { max_allocs: Some(40_000), ..Default::default() });
-/// assert_eq!(err.unwrap_err(), ConfigError::MaxAllocsTooLarge { requested: 40_000, limit: 32_767 });
+/// let err = Allocator::<u16>::with_options(1024, AllocatorOptions { max_allocs: Some(65_534), ..Default::default() });
+/// assert_eq!(err.unwrap_err(), ConfigError::MaxAllocsTooLarge { requested: 65_534, limit: 65_533 });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// `max_allocs` was zero: no allocation could ever be made.
     ZeroMaxAllocs,
-    /// `max_allocs` needs more nodes (`2 * max_allocs + 1`) than the index type names.
+    /// `max_allocs` is above [`crate::Allocator::MAX_ALLOCS_LIMIT`] (the 0.2.0 crate's
+    /// bound: `max_allocs < NodeIndex::MAX - 1`).
     MaxAllocsTooLarge {
         /// The `max_allocs` asked for.
         requested: u32,
-        /// The largest `max_allocs` the node index type supports.
+        /// The largest `max_allocs` the node index type accepts.
         limit: u32,
     },
+    /// [`crate::NodeStorage::Preallocated`] could not allocate its node storage.
+    OutOfMemory(ReserveError),
 }
 
 impl fmt::Display for ConfigError {
@@ -145,8 +172,9 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroMaxAllocs => write!(f, "max_allocs must be at least 1"),
             ConfigError::MaxAllocsTooLarge { requested, limit } => write!(
                 f,
-                "max_allocs {requested} is more than this node index type supports ({limit}: each allocation may need two nodes)"
+                "max_allocs {requested} is more than this node index type accepts ({limit})"
             ),
+            ConfigError::OutOfMemory(e) => write!(f, "preallocating node storage: {e}"),
         }
     }
 }
@@ -169,6 +197,12 @@ pub enum GrowError {
         /// Units asked for.
         requested: u32,
     },
+    /// The new free region at the end needs a metadata node and the index type names
+    /// no more (see [`AllocError::NodeSpaceExhausted`]); nothing changed.
+    NodeSpaceExhausted {
+        /// Nodes the index type can name.
+        node_limit: u32,
+    },
 }
 
 impl fmt::Display for GrowError {
@@ -178,11 +212,44 @@ impl fmt::Display for GrowError {
                 f,
                 "cannot grow to {requested} units: the allocator already manages {current}"
             ),
+            GrowError::NodeSpaceExhausted { node_limit } => write!(
+                f,
+                "cannot grow: the new free region needs a metadata node and all {node_limit} are in use"
+            ),
         }
     }
 }
 
 impl core::error::Error for GrowError {}
+
+/// Node storage could not be allocated ([`crate::Allocator::reserve`],
+/// [`crate::NodeStorage::Preallocated`]).
+///
+/// ```
+/// use offset_alloc::Allocator;
+/// let mut a: Allocator = Allocator::new(100);
+/// a.reserve(16).unwrap();
+/// assert!(a.node_capacity() >= 33);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReserveError {
+    /// Nodes asked for in total.
+    pub nodes: u64,
+    /// Bytes that would take.
+    pub bytes: u64,
+}
+
+impl fmt::Display for ReserveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot allocate storage for {} metadata nodes ({} bytes)",
+            self.nodes, self.bytes
+        )
+    }
+}
+
+impl core::error::Error for ReserveError {}
 
 /// A broken internal invariant found by [`crate::Allocator::validate`].
 ///

@@ -50,6 +50,14 @@ pub enum LayoutError {
         /// The limit.
         max_allocs: u32,
     },
+    /// The ranges and the gaps between them need more metadata nodes than the node
+    /// index type names (only past `Allocator::GUARANTEED_ALLOCS`).
+    TooManyNodes {
+        /// Nodes the layout needs.
+        needed: u64,
+        /// Nodes the index type names.
+        limit: u32,
+    },
     /// The options were invalid.
     Config(ConfigError),
 }
@@ -76,6 +84,12 @@ impl fmt::Display for LayoutError {
             LayoutError::ZeroSize { index } => write!(f, "range {index} has size 0"),
             LayoutError::TooMany { count, max_allocs } => {
                 write!(f, "{count} ranges exceed max_allocs {max_allocs}")
+            }
+            LayoutError::TooManyNodes { needed, limit } => {
+                write!(
+                    f,
+                    "the layout needs {needed} metadata nodes, the index type names {limit}"
+                )
             }
             LayoutError::Config(e) => write!(f, "{e}"),
         }
@@ -114,6 +128,7 @@ impl<NI: NodeIndex> Allocator<NI> {
             });
         }
         let mut cursor = 0u64;
+        let mut nodes = 0u64;
         for (index, &(offset, len)) in ranges.iter().enumerate() {
             if len == 0 {
                 return Err(LayoutError::ZeroSize { index });
@@ -125,6 +140,7 @@ impl<NI: NodeIndex> Allocator<NI> {
                     previous_end: cursor,
                 });
             }
+            nodes += 1 + u64::from(u64::from(offset) > cursor);
             cursor = u64::from(offset) + u64::from(len);
             if cursor > u64::from(size) {
                 return Err(LayoutError::OutOfBounds {
@@ -133,6 +149,13 @@ impl<NI: NodeIndex> Allocator<NI> {
                     size,
                 });
             }
+        }
+        nodes += u64::from(cursor < u64::from(size));
+        if nodes > u64::from(Self::NODE_LIMIT) {
+            return Err(LayoutError::TooManyNodes {
+                needed: nodes,
+                limit: Self::NODE_LIMIT,
+            });
         }
         // Valid: lay the chain out front to back.
         allocator.size = size;

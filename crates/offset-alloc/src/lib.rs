@@ -9,6 +9,7 @@ mod allocator;
 mod bins;
 mod error;
 pub mod ext;
+mod fallback;
 mod handle;
 mod layout;
 mod node;
@@ -19,11 +20,11 @@ mod small_float;
 mod validate;
 
 pub use allocator::Allocator;
-pub use error::{AllocError, ConfigError, FreeError, GrowError, InvariantError};
+pub use error::{AllocError, ConfigError, FreeError, GrowError, InvariantError, ReserveError};
 pub use handle::Allocation;
 pub use layout::LayoutError;
 pub use node::NodeIndex;
-pub use options::{AllocatorOptions, Rounding};
+pub use options::{AllocatorOptions, NodeStorage, Rounding};
 pub use report::{
     FreeRegion, LiveAllocation, StorageReport, StorageReportFull, StorageReportFullRegion,
 };

@@ -21,6 +21,28 @@ pub enum Rounding {
     BinSize,
 }
 
+/// When node storage (the metadata records, outside the managed range) is allocated.
+///
+/// ```
+/// use offset_alloc::{Allocator, AllocatorOptions, NodeStorage};
+/// let opts = AllocatorOptions { max_allocs: Some(1000), node_storage: NodeStorage::Preallocated, ..Default::default() };
+/// let a: Allocator = Allocator::with_options(1 << 20, opts).unwrap();
+/// assert!(a.node_capacity() >= 2 * 1000 + 1); // every node it can ever need
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum NodeStorage {
+    /// Grow node storage on demand, inside `allocate` (amortised O(1), but an
+    /// `allocate` may call the global allocator). Construction is O(1) and a large
+    /// `max_allocs` costs nothing until used.
+    #[default]
+    Lazy,
+    /// Allocate storage for every node `max_allocs` live allocations can need
+    /// (`2 * max_allocs + 1`, capped by the index type) at construction. After
+    /// that, `allocate`, `free`, `grow` and `reset` never call the global allocator:
+    /// the hard real-time setting. Costs 32 bytes per node (24 with `u16`) up front.
+    Preallocated,
+}
+
 /// Options for [`crate::Allocator::with_options`], in the style of wgpu descriptors.
 ///
 /// ```
@@ -31,9 +53,14 @@ pub enum Rounding {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AllocatorOptions {
     /// Most allocations live at once. Default (`None`): 131,072 for `u32` node
-    /// indices (as the original), 32,767 for `u16` (the most that type can serve).
-    /// Node storage grows on demand, so a large limit costs nothing up front.
+    /// indices (as the original), 32,767 for `u16` (the most that type can always
+    /// serve). Values up to [`crate::Allocator::MAX_ALLOCS_LIMIT`] are accepted, as by
+    /// the 0.2.0 crate; past [`crate::Allocator::GUARANTEED_ALLOCS`], allocations are
+    /// served until the node index space runs out
+    /// ([`crate::AllocError::NodeSpaceExhausted`]).
     pub max_allocs: Option<u32>,
     /// Charging policy. Default: [`Rounding::Exact`].
     pub rounding: Rounding,
+    /// When node storage is allocated. Default: [`NodeStorage::Lazy`].
+    pub node_storage: NodeStorage,
 }

@@ -13,9 +13,20 @@ use crate::node::{GENERATION_STEP, Node, NodeIndex, USED};
 use crate::options::Rounding;
 use crate::small_float;
 
+/// The first bin whose every region holds `size` units at alignment `align` whatever
+/// its offset (`size + align - 1` rounded up; past the last bin when that overflows).
+#[inline(always)]
+pub(crate) fn sure_bin(size: u32, align: u32) -> u32 {
+    let sure = u64::from(size) + u64::from(align - 1);
+    match u32::try_from(sure) {
+        Ok(sure) => small_float::uint_to_float_round_up(sure),
+        Err(_) => NUM_LEAF_BINS as u32,
+    }
+}
+
 /// Units to skip from `offset` to reach a multiple of `align`.
 #[inline]
-fn padding(offset: u32, align: u32) -> u32 {
+pub(crate) fn padding(offset: u32, align: u32) -> u32 {
     match offset % align {
         0 => 0,
         r => align - r,
@@ -29,11 +40,7 @@ impl<NI: NodeIndex> Allocator<NI> {
     pub(crate) fn find_and_carve(&mut self, size: u32, align: u32) -> Option<Allocation<NI>> {
         // The original search: the first non-empty bin whose every region fits the
         // request plus worst-case padding; its head is taken.
-        let sure = u64::from(size) + u64::from(align - 1);
-        let sure_bin = match u32::try_from(sure) {
-            Ok(sure) => small_float::uint_to_float_round_up(sure),
-            Err(_) => NUM_LEAF_BINS as u32,
-        };
+        let sure_bin = sure_bin(size, align);
         if let Some(bin) = self.bins.first_at_or_after(sure_bin) {
             let node_index = self.pop_head(bin);
             let pad = if align > 1 {
@@ -48,14 +55,17 @@ impl<NI: NodeIndex> Allocator<NI> {
         Some(self.split(node_index, pad, size))
     }
 
-    /// Extension: probes up to [`MAX_PROBES`] regions in the bins below `sure_bin`
-    /// (starting at `size`'s round-down bin) for one that fits after all.
+    /// Extension: probes up to [`MAX_PROBES`] regions in the bins below `sure_bin`,
+    /// from the highest (the most room for padding) down to `size`'s round-down bin,
+    /// for one that fits after all. Unaligned requests have one such bin, so their
+    /// decisions do not depend on the order.
     #[inline(never)]
-    fn probe(&self, size: u32, align: u32, sure_bin: u32) -> Option<(NI, u32)> {
+    pub(crate) fn probe(&self, size: u32, align: u32, sure_bin: u32) -> Option<(NI, u32)> {
         let mut budget = MAX_PROBES;
-        let mut from = small_float::uint_to_float_round_down(size);
-        while let Some(bin) = self.bins.first_at_or_after(from) {
-            if bin >= sure_bin {
+        let lowest = small_float::uint_to_float_round_down(size);
+        let mut below = sure_bin;
+        while let Some(bin) = self.bins.last_before(below) {
+            if bin < lowest {
                 break;
             }
             let mut candidate = self.bin_heads[bin as usize];
@@ -64,16 +74,23 @@ impl<NI: NodeIndex> Allocator<NI> {
                     return None;
                 }
                 budget -= 1;
-                let node = &self.nodes[candidate.to_usize()];
-                let pad = padding(node.offset, align);
-                if node.size >= size && node.size - size >= pad {
+                if let Some(pad) = self.fits(candidate, size, align) {
                     return Some((candidate, pad));
                 }
-                candidate = node.bin_next;
+                candidate = self.nodes[candidate.to_usize()].bin_next;
             }
-            from = bin + 1;
+            below = bin;
         }
         None
+    }
+
+    /// The padding free region `node` needs to hold `size` units at `align`, if it
+    /// holds them.
+    #[inline]
+    pub(crate) fn fits(&self, node: NI, size: u32, align: u32) -> Option<u32> {
+        let node = &self.nodes[node.to_usize()];
+        let pad = padding(node.offset, align);
+        (node.size >= size && node.size - size >= pad).then_some(pad)
     }
 
     /// Unlinks and returns the head of non-empty bin `bin`.
@@ -95,7 +112,7 @@ impl<NI: NodeIndex> Allocator<NI> {
     /// units after `pad` units of padding, returning the padding and the remainder to
     /// the free lists.
     #[inline(always)]
-    fn split(&mut self, node_index: NI, pad: u32, size: u32) -> Allocation<NI> {
+    pub(crate) fn split(&mut self, node_index: NI, pad: u32, size: u32) -> Allocation<NI> {
         let i = node_index.to_usize();
         if pad > 0 {
             self.split_front(node_index, pad);
@@ -120,7 +137,9 @@ impl<NI: NodeIndex> Allocator<NI> {
             Rounding::BinSize => small_float::bin_rounded_size(size).min(total),
         };
         // Set the used bit and step the generation, so older handles no longer match.
-        let tag = (tag | USED).wrapping_add(GENERATION_STEP);
+        // A free node's used bit is clear, so one addition does both.
+        debug_assert!(tag & USED == 0);
+        let tag = tag.wrapping_add(USED + GENERATION_STEP);
         node.size = charge;
         node.tag = tag;
         let remainder = total - charge;
@@ -173,7 +192,8 @@ impl<NI: NodeIndex> Allocator<NI> {
         Allocation::new(0, node_index, tag, self.salt)
     }
 
-    /// The error for a request that found no region.
+    /// The error for a request that found no region, in O(1): the largest free
+    /// region is named by its bin's bounds, not measured.
     #[cold]
     pub(crate) fn refusal(&self, size: u32, align: u32) -> AllocError {
         if size > self.size {
@@ -182,11 +202,24 @@ impl<NI: NodeIndex> Allocator<NI> {
                 size: self.size,
             };
         }
+        let total_free = self.free_units();
+        let (at_least, at_most) = match self.bins.highest() {
+            None => (0, 0),
+            Some(bin) => {
+                let next = if bin < small_float::LAST_U32_BIN {
+                    small_float::float_to_uint(bin + 1) - 1
+                } else {
+                    u32::MAX
+                };
+                (small_float::float_to_uint(bin), next.min(total_free))
+            }
+        };
         AllocError::OutOfSpace {
             requested: size,
             align,
-            largest_free: self.largest_free_region_exact(),
-            total_free: self.free_units(),
+            largest_free_at_least: at_least,
+            largest_free_at_most: at_most,
+            total_free,
         }
     }
 

@@ -118,10 +118,40 @@ fn aligned_request_that_cannot_fit_reports_out_of_space() {
         Err(AllocError::OutOfSpace {
             requested: 90,
             align: 64,
-            largest_free: 99,
+            largest_free_at_least: 96,
+            largest_free_at_most: 99,
             total_free: 99,
         }) => {}
         other => panic!("unexpected {other:?}"),
     }
+    allocator.validate().unwrap();
+}
+
+#[test]
+fn aligned_request_looks_where_room_is_before_eight_misfits() {
+    // A 2^20-unit heap whose free regions are 7,000 units at offset 4,095 and eight
+    // of 4,096 units at misaligned offsets; nothing of 8,191 units or more is free.
+    // 4,096 units at alignment 4,096 fit at offset 4,096 (the 7,000-unit region).
+    let mut free = vec![(4095u32, 7000u32)];
+    free.extend((1..=8).map(|k| (16_384 * k + 100, 4096)));
+    let mut used = Vec::new();
+    let mut cursor = 0;
+    for &(offset, size) in &free {
+        used.push((cursor, offset - cursor));
+        cursor = offset + size;
+    }
+    used.push((cursor, (1 << 20) - cursor));
+    let (mut allocator, _live) =
+        Allocator::<u32>::with_layout(1 << 20, Default::default(), &used).unwrap();
+    let regions: Vec<_> = allocator
+        .free_regions()
+        .map(|r| (r.offset, r.size))
+        .collect();
+    assert_eq!(regions, free);
+
+    let a = allocator
+        .allocate_aligned(4096, 4096)
+        .expect("offset 4096 fits");
+    assert_eq!(a.offset, 4096);
     allocator.validate().unwrap();
 }

@@ -86,3 +86,97 @@ fn offset_allocator_refuses_what_we_serve() {
     theirs.allocate(255).unwrap();
     assert!(theirs.allocate(67).is_none());
 }
+
+/// offset-allocator 0.2.0 serves 40,000 live `u16` allocations with
+/// `with_max_allocs(65535, 65533)`; so do we, at the same offsets.
+#[test]
+fn u16_with_max_allocs_65533_serves_what_offset_allocator_serves() {
+    let mut theirs = offset_allocator::Allocator::<u16>::with_max_allocs(65_535, 65_533);
+    let mut ours = offset_alloc::Allocator::<u16>::with_max_allocs(65_535, 65_533);
+    let mut live = Vec::new();
+    for step in 0..40_000u32 {
+        let size = 1 + step % 2;
+        match (theirs.allocate(size), ours.allocate(size)) {
+            (Some(t), Some(o)) => {
+                assert_eq!(u32::from(t.offset), o.offset, "step {step}");
+                live.push((t, o));
+            }
+            (t, o) => panic!("step {step}: theirs served: {}, ours: {o:?}", t.is_some()),
+        }
+    }
+    assert_eq!(ours.allocation_count() as usize, live.len());
+    for (t, o) in live {
+        theirs.free(t);
+        ours.free(o);
+    }
+    ours.validate().unwrap();
+}
+
+/// The documented differences (README, Compatibility), each shown against 0.2.0.
+#[test]
+fn storage_report_full_differs_only_past_bin_239() {
+    let theirs = offset_allocator::Allocator::<u32>::new(1 << 20).storage_report_full();
+    let ours = offset_alloc::Allocator::<u32>::new(1 << 20).storage_report_full();
+    for (bin, (t, o)) in theirs
+        .free_regions
+        .iter()
+        .zip(&ours.free_regions)
+        .enumerate()
+    {
+        assert_eq!(t.count, o.count, "bin {bin}");
+        if bin < 240 {
+            assert_eq!(t.size, o.size, "bin {bin}");
+        } else {
+            assert_eq!(o.size, u32::MAX, "bin {bin} saturates");
+            assert_ne!(t.size, o.size, "bin {bin}: 0.2.0 truncates");
+        }
+    }
+}
+
+#[test]
+fn a_zero_size_allocation_sits_at_offset_0_where_0_2_0_splits_a_region() {
+    let mut theirs = offset_allocator::Allocator::<u32>::new(1000);
+    let mut ours = offset_alloc::Allocator::<u32>::new(1000);
+    let _ = (theirs.allocate(100).unwrap(), ours.allocate(100).unwrap());
+    // 0.2.0 takes the head of the smallest non-empty bin: the free tail at 100.
+    assert_eq!(theirs.allocate(0).unwrap().offset, 100);
+    assert_eq!(ours.allocate(0).unwrap().offset, 0);
+}
+
+#[test]
+fn after_zero_size_allocations_later_offsets_can_differ() {
+    // Seeded streams mixing zero sizes in; the first non-zero request that gets a
+    // different offset ends the search. Without zero sizes no such request exists
+    // (the property tests above).
+    let mut state = 12_345u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut t = offset_allocator::Allocator::<u32>::new(10_000);
+    let mut o = offset_alloc::Allocator::<u32>::new(10_000);
+    let mut live = Vec::new();
+    let mut diverged = None;
+    for step in 0..200 {
+        if next() % 3 == 0 && !live.is_empty() {
+            let (a, b) = live.swap_remove((next() % live.len() as u64) as usize);
+            t.free(a);
+            o.free(b);
+            continue;
+        }
+        let size = if next() % 5 == 0 {
+            0
+        } else {
+            1 + (next() % 300) as u32
+        };
+        let (a, b) = (t.allocate(size).unwrap(), o.allocate(size).unwrap());
+        if size > 0 && a.offset != b.offset {
+            diverged = Some(step);
+            break;
+        }
+        live.push((a, b));
+    }
+    assert!(diverged.is_some(), "no divergence in 200 steps");
+}

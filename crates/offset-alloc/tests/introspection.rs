@@ -11,12 +11,14 @@ fn out_of_space_reports_requested_and_largest_free() {
         Err(AllocError::OutOfSpace {
             requested: 500,
             align: 1,
-            largest_free: 400,
+            // The bin of 400 units starts at 384; the next one at 416.
+            largest_free_at_least: 384,
+            largest_free_at_most: 400,
             total_free: 400
         })
     );
     let msg = allocator.try_allocate(500).unwrap_err().to_string();
-    assert!(msg.contains("500") && msg.contains("400"), "{msg}");
+    assert!(msg.contains("500") && msg.contains("384 to 400"), "{msg}");
 }
 
 #[test]
@@ -160,4 +162,33 @@ fn debug_output_names_the_numbers() {
         text.contains("size: 1000") && text.contains("free: 1000"),
         "{text}"
     );
+}
+
+#[test]
+fn a_refusal_among_20000_free_regions_reports_bin_bounds_not_a_walk() {
+    // 20,000 free regions of 1,000 units, nothing larger: a request of 1,001 is
+    // refused. The error names the bin of the largest region (960..1023 units)
+    // instead of walking all 20,000 regions to measure it.
+    let mut allocator: Allocator = Allocator::new(20_000 * 1001);
+    let mut holes = Vec::new();
+    for _ in 0..20_000 {
+        holes.push(allocator.allocate(1000).unwrap());
+        allocator.allocate(1).unwrap();
+    }
+    for h in holes {
+        allocator.free(h);
+    }
+    assert_eq!(
+        allocator.try_allocate(1001),
+        Err(AllocError::OutOfSpace {
+            requested: 1001,
+            align: 1,
+            largest_free_at_least: 960,
+            largest_free_at_most: 1023,
+            total_free: 20_000_000
+        })
+    );
+    assert_eq!(allocator.largest_free_region(), 960);
+    assert_eq!(allocator.largest_free_region_exact(), 1000);
+    allocator.validate().unwrap();
 }

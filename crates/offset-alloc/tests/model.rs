@@ -72,7 +72,7 @@ macro_rules! model_suite {
                 #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
                 #[test]
                 fn random_streams_keep_every_invariant((size, max_allocs, ops) in stream()) {
-                    let options = AllocatorOptions { max_allocs: Some(max_allocs), rounding: $rounding };
+                    let options = AllocatorOptions { max_allocs: Some(max_allocs), rounding: $rounding, ..Default::default() };
                     let mut allocator = Allocator::<$ni>::with_options(size, options).unwrap();
                     let mut live: Vec<Live> = Vec::new();
                     let mut dead: Vec<Allocation<$ni>> = Vec::new();
@@ -90,10 +90,13 @@ macro_rules! model_suite {
                                         prop_assert_eq!(live.len() as u32, max_allocs);
                                     }
                                     Err(AllocError::TooLarge { .. }) => prop_assert!(s > allocator.size()),
-                                    Err(AllocError::OutOfSpace { largest_free, .. }) => {
+                                    Err(AllocError::OutOfSpace { largest_free_at_least, largest_free_at_most, total_free, .. }) => {
                                         // A request within the largest bin's lower bound always fits.
                                         prop_assert!(u64::from(s) + u64::from(align - 1) > u64::from(guaranteed));
-                                        prop_assert_eq!(largest_free, allocator.largest_free_region_exact());
+                                        let exact = allocator.largest_free_region_exact();
+                                        prop_assert_eq!(largest_free_at_least, guaranteed);
+                                        prop_assert!(largest_free_at_least <= exact && exact <= largest_free_at_most, "{} <= {} <= {}", largest_free_at_least, exact, largest_free_at_most);
+                                        prop_assert_eq!(total_free, allocator.free_units());
                                     }
                                     Err(e) => prop_assert!(false, "unexpected {e}"),
                                 }

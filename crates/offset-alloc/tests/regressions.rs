@@ -1,6 +1,6 @@
 //! One test per bug of the originals (C++ OffsetAllocator and offset-allocator 0.2.0).
 
-use offset_alloc::{AllocError, Allocator, AllocatorOptions, ConfigError, FreeError};
+use offset_alloc::{AllocError, Allocator, AllocatorOptions, ConfigError, FreeError, GrowError};
 
 #[test]
 fn offsets_above_65535_are_not_truncated_with_u16_indices() {
@@ -18,7 +18,7 @@ fn offsets_above_65535_are_not_truncated_with_u16_indices() {
 #[test]
 fn u16_allocator_new_does_not_panic() {
     let allocator: Allocator<u16> = Allocator::new(1 << 30);
-    assert_eq!(allocator.max_allocs(), Allocator::<u16>::MAX_ALLOCS_LIMIT);
+    assert_eq!(allocator.max_allocs(), Allocator::<u16>::GUARANTEED_ALLOCS);
     allocator.validate().unwrap();
 }
 
@@ -80,7 +80,7 @@ fn with_max_allocs_zero_is_a_clear_error() {
 }
 
 #[test]
-fn with_max_allocs_over_the_index_limit_is_a_clear_error() {
+fn with_max_allocs_over_the_accepted_limit_is_a_clear_error() {
     let err = Allocator::<u16>::with_options(
         100,
         AllocatorOptions {
@@ -92,13 +92,13 @@ fn with_max_allocs_over_the_index_limit_is_a_clear_error() {
         err.unwrap_err(),
         ConfigError::MaxAllocsTooLarge {
             requested: 65_534,
-            limit: 32_767
+            limit: 65_533
         }
     );
 }
 
 #[test]
-#[should_panic(expected = "max_allocs 65534 is more than this node index type supports (32767")]
+#[should_panic(expected = "max_allocs 65534 is more than this node index type accepts (65533)")]
 fn with_max_allocs_panics_with_a_readable_message() {
     let _ = Allocator::<u16>::with_max_allocs(100, 65_534);
 }
@@ -246,4 +246,73 @@ fn zero_size_allocation_does_not_split_free_space() {
     // With the zero-size allocation still live, the whole range is one region.
     assert_eq!(allocator.allocate(100).unwrap().offset, 0);
     allocator.free(z);
+}
+
+#[test]
+fn u16_with_every_max_allocs_0_2_0_accepts_builds() {
+    // offset-allocator 0.2.0 asserts `max_allocs < u16::MAX - 1`.
+    for n in [1, 32_767, 32_768, 40_000, 65_532, 65_533] {
+        let allocator: Allocator<u16> = Allocator::with_max_allocs(1 << 20, n);
+        assert_eq!(allocator.max_allocs(), n);
+        allocator.validate().unwrap();
+    }
+}
+
+#[test]
+fn past_the_guarantee_allocations_are_served_until_the_node_space_runs_out() {
+    // Fill with 2-unit allocations up to max_allocs, free every other one (holes too
+    // small for what follows), then allocate 3 units at a time from the tail: one
+    // new node each, until the 65,535 nodes a u16 can name are all in use.
+    let mut allocator: Allocator<u16> = Allocator::with_max_allocs(1 << 24, 65_533);
+    let mut filled = Vec::new();
+    while let Ok(a) = allocator.try_allocate(2) {
+        filled.push(a);
+    }
+    assert_eq!(filled.len(), 65_533);
+    let mut live = Vec::new();
+    for (k, a) in filled.into_iter().enumerate() {
+        if k % 2 == 0 {
+            allocator.free(a);
+        } else {
+            live.push(a);
+        }
+    }
+    let err = loop {
+        match allocator.try_allocate(3) {
+            Ok(a) => live.push(a),
+            Err(e) => break e,
+        }
+    };
+    let count = live.len() as u32;
+    assert_eq!(
+        err,
+        AllocError::NodeSpaceExhausted {
+            live: count,
+            node_limit: 65_535
+        }
+    );
+    assert!(count > Allocator::<u16>::GUARANTEED_ALLOCS, "{count}");
+    allocator.validate().unwrap();
+    // A zero-size allocation needs a node too.
+    assert_eq!(allocator.try_allocate(0), Err(err));
+    // An exact fit of the free tail needs none; then growth needs one and is refused.
+    let tail = allocator.trailing_free_region().unwrap();
+    live.push(
+        allocator
+            .allocate(tail.size)
+            .expect("an exact fit needs no node"),
+    );
+    let size = allocator.size();
+    assert_eq!(
+        allocator.grow(size + 100),
+        Err(GrowError::NodeSpaceExhausted { node_limit: 65_535 })
+    );
+    assert_eq!(allocator.size(), size, "a refused growth changes nothing");
+    allocator.validate().unwrap();
+    assert_eq!(allocator.allocation_count(), count + 1);
+    for a in live {
+        allocator.free(a);
+    }
+    allocator.validate().unwrap();
+    assert!(allocator.is_empty());
 }

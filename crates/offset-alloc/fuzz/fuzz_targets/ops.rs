@@ -1,19 +1,23 @@
 //! Drives an allocator with an arbitrary operation stream (allocate, aligned
-//! allocate, free, stale free, grow, reset) against a shadow model of live ranges,
-//! calling `validate()` after every step.
+//! allocate, exhaustive allocate, free, stale free, grow, reset, relayout) against a
+//! shadow model of live ranges, calling `validate()` after every step. `max_allocs`
+//! ranges up to the index type's accepted limit, past what it can always serve, so
+//! node-space exhaustion is exercised too.
 //!
 //! Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run ops -- -max_total_time=300`
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use offset_alloc::{Allocation, Allocator, AllocatorOptions, Rounding};
+use offset_alloc::{AllocError, Allocation, Allocator, AllocatorOptions, NodeStorage, Rounding};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
     Alloc(u16),
     AllocLarge(u32),
     AllocAligned(u16, u16),
+    /// The exhaustive search: refused only when no free region fits.
+    AllocExhaustive(u16, u16),
     Free(u16),
     StaleFree(u16),
     Grow(u16),
@@ -28,13 +32,20 @@ struct Input {
     max_allocs: u16,
     bin_size_rounding: bool,
     small_index: bool,
+    preallocate: bool,
     ops: Vec<Op>,
 }
 
 fn run<NI: offset_alloc::NodeIndex>(input: &Input) {
     let options = AllocatorOptions {
-        max_allocs: Some(u32::from(input.max_allocs).clamp(1, 30_000)),
+        max_allocs: Some(u32::from(input.max_allocs).clamp(1, Allocator::<NI>::MAX_ALLOCS_LIMIT)),
         rounding: if input.bin_size_rounding { Rounding::BinSize } else { Rounding::Exact },
+        // Preallocating 2^16 nodes per input is slow; only for small limits.
+        node_storage: if input.preallocate && input.max_allocs < 4096 {
+            NodeStorage::Preallocated
+        } else {
+            NodeStorage::Lazy
+        },
     };
     let mut allocator = Allocator::<NI>::with_options(input.size, options).unwrap();
     let mut live: Vec<(Allocation<NI>, u32)> = Vec::new();
@@ -58,6 +69,23 @@ fn run<NI: offset_alloc::NodeIndex>(input: &Input) {
                     live.push((a, u32::from(s)));
                 }
             }
+            Op::AllocExhaustive(s, align) => {
+                let (s, align) = (u32::from(s), u32::from(align).max(1));
+                let fits = allocator.free_regions().any(|r| {
+                    let pad = (align - r.offset % align) % align;
+                    u64::from(r.size) >= u64::from(s) + u64::from(pad)
+                });
+                match allocator.try_allocate_aligned_exhaustive(s, align) {
+                    Ok(a) => {
+                        assert_eq!(a.offset % align, 0);
+                        live.push((a, s));
+                    }
+                    Err(AllocError::OutOfSpace { .. }) => assert!(!fits || s == 0, "refused {s} at {align} although a region fits"),
+                    Err(AllocError::TooLarge { .. }) => assert!(s > allocator.size()),
+                    Err(AllocError::TooManyAllocations { .. } | AllocError::NodeSpaceExhausted { .. }) => {}
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
             Op::Free(i) if !live.is_empty() => {
                 let (a, _) = live.swap_remove(usize::from(i) % live.len());
                 allocator.try_free(a).expect("live handle refused");
@@ -68,7 +96,10 @@ fn run<NI: offset_alloc::NodeIndex>(input: &Input) {
                 assert!(allocator.try_free(dead[usize::from(i) % dead.len()]).is_err());
                 assert_eq!(before, allocator.free_units());
             }
-            Op::Grow(extra) => allocator.grow(allocator.size().saturating_add(u32::from(extra))).unwrap(),
+            Op::Grow(extra) => {
+                // Refused only for want of a node, past the guarantee.
+                let _ = allocator.grow(allocator.size().saturating_add(u32::from(extra)));
+            }
             Op::Reset => {
                 allocator.reset();
                 dead.extend(live.drain(..).map(|(a, _)| a));
