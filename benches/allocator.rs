@@ -7,6 +7,15 @@
 //!   replayed identically for every allocator; ours must match offset-allocator's
 //!   offsets exactly (checked before timing).
 //! * `construct/*`: `new(1 << 30)`.
+//! * `refuse/*`: one refused request (1,001 units where the largest free regions hold
+//!   1,000) with 1 and with 20,000 free regions: `try_allocate` must cost the same
+//!   whatever the count (its error carries bin bounds, it walks nothing);
+//!   `try_allocate_exhaustive` pays for the 20,000 regions of the bin it scans.
+//! * `--replay ours|theirs|null` (not criterion): replays the churn stream once, for
+//!   counting instructions with callgrind (`benches/instructions.sh`); `null` is the
+//!   harness alone, subtracted from the other two.
+//! * `--ratio N` (not criterion): N interleaved replays of each allocator; prints the
+//!   fastest of each and their ratio.
 //! * A printed report (not timed): heap bytes each allocator holds per live
 //!   allocation at the end of the churn, measured with a counting global allocator,
 //!   and utilisation under same-size churn.
@@ -16,6 +25,7 @@ use std::time::Duration;
 
 use cap::Cap;
 use criterion::{BatchSize, Criterion, Throughput};
+use gpu_suballoc::Rng;
 
 #[global_allocator]
 static HEAP: Cap<std::alloc::System> = Cap::new(std::alloc::System, usize::MAX);
@@ -25,27 +35,10 @@ const OPS: usize = 2_000_000;
 const RANGE_ALLOC_OPS: usize = 200_000;
 const FREE: u32 = 1 << 31;
 
-/// Deterministic xorshift64 generator.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// Uniform in 0..1.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// The churn stream: an allocation is its size; a free is `FREE | index` into the
 /// live list (swap-removed).
 fn churn_stream(ops: usize) -> Vec<u32> {
-    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut live = 0usize;
     let (low, high) = (16f64.ln(), 65536f64.ln());
     (0..ops)
@@ -55,13 +48,13 @@ fn churn_stream(ops: usize) -> Vec<u32> {
             } else if live >= 20_000 {
                 false
             } else {
-                rng.next() & 1 == 0
+                rng.next_u64() & 1 == 0
             };
             if alloc {
                 live += 1;
-                (low + (high - low) * rng.unit()).exp() as u32
+                (low + (high - low) * rng.unit_f64()).exp() as u32
             } else {
-                let index = (rng.next() % live as u64) as u32;
+                let index = (rng.next_u64() % live as u64) as u32;
                 live -= 1;
                 FREE | index
             }
@@ -172,6 +165,27 @@ fn replay<S: Subject>(subject: &mut S, stream: &[u32], live: &mut Vec<S::Handle>
     checksum
 }
 
+/// The harness without an allocator: every request gets offset 0. Replaying it counts
+/// what the replay loop itself costs.
+struct Null(u32);
+
+impl Subject for Null {
+    type Handle = u32;
+    #[inline(always)]
+    fn alloc(&mut self, size: u32) -> Option<u32> {
+        self.0 = black_box(self.0 ^ size);
+        Some(0)
+    }
+    #[inline(always)]
+    fn offset(&self, handle: &u32) -> u32 {
+        *handle
+    }
+    #[inline(always)]
+    fn free(&mut self, handle: u32) {
+        self.0 = black_box(self.0 ^ handle);
+    }
+}
+
 fn ours() -> offset_alloc::Allocator {
     offset_alloc::Allocator::new(HEAP_UNITS)
 }
@@ -235,6 +249,64 @@ fn bench_churn(c: &mut Criterion, stream: &[u32]) {
     group.finish();
 }
 
+/// An allocator of `regions * 1001` units holding `regions` free regions of 1,000
+/// units between one-unit allocations, and nothing else free.
+fn holes(regions: u32) -> offset_alloc::Allocator {
+    let mut allocator = offset_alloc::Allocator::new(regions * 1001);
+    let kept: Vec<_> = (0..regions)
+        .map(|_| {
+            let hole = allocator.allocate(1000).expect("fits");
+            allocator.allocate(1).expect("fits");
+            hole
+        })
+        .collect();
+    for hole in kept {
+        allocator.free(hole);
+    }
+    allocator
+}
+
+/// The same layout in offset-allocator 0.2.0.
+fn their_holes(regions: u32) -> offset_allocator::Allocator {
+    let mut allocator =
+        offset_allocator::Allocator::with_max_allocs(regions * 1001, 2 * regions + 2);
+    let kept: Vec<_> = (0..regions)
+        .map(|_| {
+            let hole = allocator.allocate(1000).expect("fits");
+            allocator.allocate(1).expect("fits");
+            hole
+        })
+        .collect();
+    for hole in kept {
+        allocator.free(hole);
+    }
+    allocator
+}
+
+fn bench_refuse(c: &mut Criterion) {
+    let mut group = c.benchmark_group("refuse");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    for regions in [1u32, 20_000] {
+        let mut allocator = holes(regions);
+        assert!(allocator.try_allocate(1001).is_err());
+        group.bench_function(format!("try_allocate/{regions}"), |bench| {
+            bench.iter(|| black_box(allocator.try_allocate(black_box(1001)).is_err()))
+        });
+        group.bench_function(format!("try_allocate_exhaustive/{regions}"), |bench| {
+            bench.iter(|| black_box(allocator.try_allocate_exhaustive(black_box(1001)).is_err()))
+        });
+        let mut theirs = their_holes(regions);
+        assert!(theirs.allocate(1001).is_none());
+        group.bench_function(format!("offset-allocator/{regions}"), |bench| {
+            bench.iter(|| black_box(theirs.allocate(black_box(1001)).is_none()))
+        });
+    }
+    group.finish();
+}
+
 fn bench_construct(c: &mut Criterion) {
     let mut group = c.benchmark_group("construct");
     group
@@ -275,9 +347,9 @@ fn same_size_utilisation<S: Subject>(mut subject: S, size: u32, rounds: usize) -
         live.push(h);
     }
     let mut lowest = live.len() as f64 * f64::from(size) / TOTAL;
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for _ in 0..rounds {
-        let victim = live.swap_remove((rng.next() % live.len() as u64) as usize);
+        let victim = live.swap_remove((rng.next_u64() % live.len() as u64) as usize);
         subject.free(victim);
         while let Some(h) = subject.alloc(size) {
             live.push(h);
@@ -325,6 +397,7 @@ fn report(stream: &[u32]) {
         let options = offset_alloc::AllocatorOptions {
             max_allocs: Some(max_allocs),
             rounding: offset_alloc::Rounding::BinSize,
+            ..Default::default()
         };
         let binned = same_size_utilisation(
             offset_alloc::Allocator::<u32>::with_options(1 << 24, options).unwrap(),
@@ -346,10 +419,52 @@ fn main() {
         );
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(k) = args.iter().position(|a| a == "--replay") {
+        // One replay for an instruction counter; prints the checksum so nothing is elided.
+        let stream = churn_stream(OPS);
+        let mut live = Vec::with_capacity(20_001);
+        let checksum = match args.get(k + 1).map(String::as_str) {
+            Some("ours") => replay(&mut ours(), &stream, &mut live),
+            Some("theirs") => replay(&mut theirs(), &stream, &mut Vec::with_capacity(20_001)),
+            Some("null") => replay(&mut Null(0), &stream, &mut Vec::with_capacity(20_001)),
+            other => panic!("--replay takes ours, theirs or null, not {other:?}"),
+        };
+        println!("replayed {} operations, checksum {checksum}", stream.len());
+        return;
+    }
+    if let Some(k) = args.iter().position(|a| a == "--ratio") {
+        // Interleaved replays, fastest of each: the minimum is what a noisy, shared
+        // machine distorts least.
+        let rounds: usize = args.get(k + 1).and_then(|n| n.parse().ok()).unwrap_or(20);
+        let stream = churn_stream(OPS);
+        let (mut best_ours, mut best_theirs) = (f64::MAX, f64::MAX);
+        for _ in 0..rounds {
+            let mut live = Vec::with_capacity(20_001);
+            let mut subject = ours();
+            let start = std::time::Instant::now();
+            black_box(replay(&mut subject, &stream, &mut live));
+            best_ours = best_ours.min(start.elapsed().as_secs_f64());
+            let mut live = Vec::with_capacity(20_001);
+            let mut subject = theirs();
+            let start = std::time::Instant::now();
+            black_box(replay(&mut subject, &stream, &mut live));
+            best_theirs = best_theirs.min(start.elapsed().as_secs_f64());
+        }
+        let per_op = |t: f64| t * 1e9 / stream.len() as f64;
+        println!(
+            "fastest of {rounds} interleaved replays: offset-alloc {:.2} ns/op, offset-allocator {:.2} ns/op, ratio {:.3}",
+            per_op(best_ours),
+            per_op(best_theirs),
+            best_ours / best_theirs
+        );
+        return;
+    }
     let stream = churn_stream(OPS);
     report(&stream);
     let mut c = Criterion::default().configure_from_args();
     bench_churn(&mut c, &stream);
     bench_construct(&mut c);
+    bench_refuse(&mut c);
     c.final_summary();
 }

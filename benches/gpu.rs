@@ -17,16 +17,14 @@
 //!
 //! After criterion, the ratios are printed from criterion's own estimates.
 
-#[path = "../examples/common/scene.rs"]
-mod scene;
-
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{BatchSize, Criterion};
 use gpu_arena::headless::Headless;
-use gpu_arena::mesh_pool::{MeshPool, MeshPoolDescriptor, supports_multi_draw};
+use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
 use gpu_arena::{Arena, ArenaDescriptor};
+use gpu_suballoc::{Rng, scene};
 use wgpu::util::DeviceExt;
 
 type Vertex = [f32; 8]; // 32 bytes
@@ -37,7 +35,7 @@ struct Meshes {
 }
 
 fn meshes(count: usize) -> Meshes {
-    let mut rng = scene::Rng(0x5EED);
+    let mut rng = Rng(0x5EED);
     let mut vertices = Vec::with_capacity(count);
     let mut indices = Vec::with_capacity(count);
     for _ in 0..count {
@@ -65,7 +63,8 @@ fn pool_desc(gpu: &Headless) -> MeshPoolDescriptor<'static> {
         initial_vertex_bytes: 96 << 20,
         initial_index_bytes: 32 << 20,
         initial_meshes: 10_000,
-        multi_draw: supports_multi_draw(&gpu.adapter),
+        // The indirect path wherever it works (GL included), so it is what is timed.
+        draw: DrawPath::for_adapter(&gpu.adapter),
         ..Default::default()
     }
 }

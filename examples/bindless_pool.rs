@@ -6,14 +6,12 @@
 //! cargo run --release --example bindless_pool -- --objects 20000
 //! ```
 
-#[path = "common/bindless_walk.rs"]
-mod bindless_walk;
-
 use std::process::ExitCode;
 
 use clap::Parser;
 use gpu_arena::bindless::{BindlessPool, BindlessPoolDescriptor, ObjectId};
 use gpu_arena::headless::Headless;
+use gpu_suballoc::{Rng, bindless_walk};
 
 /// Run one compute pass over every object of a bindless pool and verify it.
 #[derive(Parser, Debug)]
@@ -28,16 +26,6 @@ struct Args {
     /// Seed of the record generator.
     #[arg(long, default_value_t = 3)]
     seed: u64,
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -57,8 +45,8 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut rng = Rng(args.seed | 1);
     let max_words = args.max_words.max(1);
     let record = |rng: &mut Rng| -> Vec<u32> {
-        (0..1 + rng.next() % max_words)
-            .map(|_| rng.next() as u32)
+        (0..1 + rng.next_u64() % max_words)
+            .map(|_| rng.next_u64() as u32)
             .collect()
     };
     let mut live: Vec<(ObjectId, Vec<u32>)> = Vec::new();
@@ -69,7 +57,7 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     // Churn: remove a third, resize a third, insert a few more (reusing freed indices).
     let (mut removed, mut updated) = (0, 0);
     for k in (0..live.len()).rev() {
-        match rng.next() % 3 {
+        match rng.next_u64() % 3 {
             0 => {
                 let (id, _) = live.swap_remove(k);
                 pool.remove(id)?;

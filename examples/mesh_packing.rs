@@ -7,16 +7,13 @@
 //! ```
 //! Runs on any adapter, including Mesa's software ones (`--backend vulkan` or `gl`).
 
-#[path = "common/scene.rs"]
-mod scene;
-
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use gpu_arena::headless::{Headless, HeadlessDescriptor};
-use gpu_arena::mesh_pool::{MeshPool, MeshPoolDescriptor, supports_multi_draw};
-use scene::{ColorVertex, Renderer};
+use gpu_arena::mesh_pool::{MeshPool, MeshPoolDescriptor};
+use gpu_suballoc::scene::{self, ColorVertex, Renderer};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Backend {
@@ -104,7 +101,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             initial_vertex_bytes: 1 << 20,
             initial_index_bytes: 256 << 10,
             initial_meshes: 256,
-            multi_draw: supports_multi_draw(&gpu.adapter),
             ..Default::default()
         },
     )?;
@@ -185,10 +181,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "draw calls   {draw_calls} ({})",
-        if pool.uses_multi_draw() {
+        if pool.uses_indirect() {
             "multi_draw_indexed_indirect"
         } else {
-            "draw_indexed fallback"
+            "one draw_indexed per mesh"
         }
     );
     println!(

@@ -6,7 +6,7 @@ use std::num::NonZeroU64;
 use bytemuck::Pod;
 
 use crate::arena::{Arena, State, UNIT};
-use crate::error::ArenaError;
+use crate::error::{ArenaError, Limit};
 use crate::handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle};
 
 /// A snapshot of where an allocation lives: the buffer (a cheap clone), its byte
@@ -107,11 +107,14 @@ impl Arena {
     /// ```
     pub fn alloc_elements<T: Pod>(&self, count: u64) -> Result<TypedHandle<T>, ArenaError> {
         let element = size_of::<T>() as u64;
-        let bytes = count.checked_mul(element).ok_or(ArenaError::OverLimit {
-            requested: count,
-            limit: self.max_size / element.max(1),
-            what: "element count",
-        })?;
+        let bytes = count
+            .checked_mul(element)
+            .ok_or_else(|| ArenaError::OverLimit {
+                label: self.label.clone(),
+                requested: count.saturating_mul(element),
+                limit: self.max_size,
+                what: self.max_size_limit,
+            })?;
         let raw = self.alloc_aligned(bytes, element.max(1))?;
         Ok(TypedHandle {
             raw,
@@ -154,11 +157,10 @@ impl Arena {
             // Ends the allocation: pad inside its reserved tail.
             let size = NonZeroU64::new(padded).unwrap_or(NonZeroU64::MIN);
             let Some(mut view) = self.queue.write_buffer_with(&state.buffer, at, size) else {
-                return Err(ArenaError::OutOfBounds {
-                    handle,
-                    offset,
-                    len: padded,
-                    size: padded,
+                return Err(ArenaError::Device {
+                    label: self.label.clone(),
+                    requested: padded,
+                    reason: "queue.write_buffer_with refused the write".into(),
                 });
             };
             view.slice(..data.len()).copy_from_slice(data);
@@ -181,27 +183,20 @@ impl Arena {
             return Err(ArenaError::ZeroSize);
         }
         if !offset.is_multiple_of(UNIT) {
-            return Err(ArenaError::Misaligned {
-                value: offset,
-                required: UNIT,
-                what: "write offset",
-            });
+            return Err(self.misaligned(offset, UNIT, "write offset"));
         }
         let slot = self.resolve(state, handle)?;
         let Some(end) = offset.checked_add(len).filter(|end| *end <= slot.len) else {
             return Err(ArenaError::OutOfBounds {
-                handle,
+                label: self.label.clone(),
+                handle: handle.id(),
                 offset,
                 len,
                 size: slot.len,
             });
         };
         if !len.is_multiple_of(UNIT) && end != slot.len {
-            return Err(ArenaError::Misaligned {
-                value: len,
-                required: UNIT,
-                what: "write length (not ending the allocation)",
-            });
+            return Err(self.misaligned(len, UNIT, "write length (not ending the allocation)"));
         }
         Ok((slot.offset + offset, len.next_multiple_of(UNIT)))
     }
@@ -252,10 +247,21 @@ impl Arena {
         match (first, count) {
             (Ok(first), Ok(count)) => Ok(ElementRange { first, count }),
             _ => Err(ArenaError::OverLimit {
-                requested: range.offset / element,
+                label: self.label.clone(),
+                requested: (range.offset + range.len) / element,
                 limit: u64::from(u32::MAX),
-                what: "element index",
+                what: Limit::ElementIndex,
             }),
+        }
+    }
+
+    /// The error for `value` not being a multiple of `required`.
+    pub(crate) fn misaligned(&self, value: u64, required: u64, what: &'static str) -> ArenaError {
+        ArenaError::Misaligned {
+            label: self.label.clone(),
+            value,
+            required,
+            what,
         }
     }
 
@@ -276,21 +282,18 @@ impl Arena {
         let slot = self.resolve(&state, handle.into())?;
         Ok(ArenaSlice {
             buffer: state.buffer.clone(),
-            range: ArenaRange {
-                offset: slot.offset,
-                size: slot.size,
-                len: slot.len,
-            },
+            range: slot.range(),
             buffer_generation: state.buffer_generation,
         })
     }
 
     /// Like [`Self::slice`], checked for binding as a storage or uniform buffer: the
-    /// offset must honour the device's offset alignment for the arena's usage
-    /// (allocate with [`Self::alloc_bindable`]).
+    /// offset must honour the device's offset alignment for the arena's usage, and the
+    /// size its binding size limit (allocate with [`Self::alloc_bindable`]).
     ///
     /// # Errors
-    /// [`ArenaError::Misaligned`], or a stale or foreign handle.
+    /// [`ArenaError::Misaligned`], [`ArenaError::OverLimit`] naming the binding size
+    /// limit, or a stale or foreign handle.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -306,12 +309,9 @@ impl Arena {
     pub fn binding(&self, handle: impl Into<ArenaHandle>) -> Result<ArenaSlice, ArenaError> {
         let slice = self.slice(handle)?;
         if !slice.range.offset.is_multiple_of(self.bind_alignment) {
-            return Err(ArenaError::Misaligned {
-                value: slice.range.offset,
-                required: self.bind_alignment,
-                what: "binding offset",
-            });
+            return Err(self.misaligned(slice.range.offset, self.bind_alignment, "binding offset"));
         }
+        self.check_binding_size(slice.range.size)?;
         Ok(slice)
     }
 

@@ -2,13 +2,13 @@
 //! by a table of `(offset, len)` entries that shaders read.
 //!
 //! Objects keep their table index for life, so a shader (or an instance buffer) can
-//! name an object by that index. Records are `u32` words in a storage arena; the table
-//! is one bindable allocation of a second storage arena, always written in full (zero
+//! name an object by that index. Records are `u32` words in a storage arena bound
+//! whole (so it never grows past the device's storage binding size); the table is one
+//! bindable allocation of a second storage arena, always written in full (zero
 //! entries past the last object), so one bind group and one dispatch or draw serve
 //! every object. A removed object's entry becomes `len = 0`, which shaders skip.
-//! Insert, update and remove keep the table in sync on the GPU.
-
-use std::sync::atomic::{AtomicU32, Ordering};
+//! Insert, update and remove keep the table in sync on the GPU, and each is
+//! all-or-nothing: what can fail (allocations, table growth, uploads) happens first.
 
 use bytemuck::{Pod, Zeroable};
 use parking_lot::Mutex;
@@ -16,10 +16,12 @@ use parking_lot::Mutex;
 use crate::access::ArenaSlice;
 use crate::arena::Arena;
 use crate::descriptor::ArenaDescriptor;
-use crate::error::ArenaError;
+use crate::error::{ArenaError, HandleId, HandleKind, Limit};
 use crate::handle::ArenaHandle;
+use crate::slots::{Key, SlotMap, next_owner};
 
-static NEXT_POOL_ID: AtomicU32 = AtomicU32::new(1);
+/// Bytes of one table entry.
+const ENTRY_BYTES: u64 = size_of::<TableEntry>() as u64;
 
 /// One table entry, as WGSL sees it: `struct Entry { offset: u32, len: u32 }`, both
 /// in `u32` words of the data buffer.
@@ -45,13 +47,15 @@ pub struct TableEntry {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct BindlessPoolDescriptor<'a> {
-    /// Label prefix. Default: `"bindless pool"`.
+    /// Label of the pool, and prefix of its buffers' labels. Default: `bindless pool #N`.
     pub label: Option<&'a str>,
-    /// Initial data buffer size. Default: 1 MiB.
+    /// Initial data buffer size, clamped to the most it may grow to. Default: 1 MiB.
     pub initial_data_bytes: u64,
-    /// Initial table capacity in objects. Default: 1024.
+    /// Initial table capacity in objects (clamped likewise). Default: 1024.
     pub initial_objects: u32,
-    /// Most bytes the data buffer may grow to. Default: device limit.
+    /// Most bytes the data buffer (and the table) may grow to; also capped by the
+    /// device's `max_buffer_size` and `max_storage_buffer_binding_size`, since both
+    /// are bound as storage. Default: the device limits.
     pub max_bytes: u64,
     /// Growth factor. Default: 2.0.
     pub growth_factor: f32,
@@ -79,9 +83,7 @@ impl Default for BindlessPoolDescriptor<'_> {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ObjectId {
-    pool: u32,
-    index: u32,
-    generation: u32,
+    key: Key,
 }
 
 impl ObjectId {
@@ -95,15 +97,27 @@ impl ObjectId {
     /// assert_eq!((a.index(), b.index()), (0, 1));
     /// ```
     pub fn index(&self) -> u32 {
-        self.index
+        self.key.slot
+    }
+
+    /// The id as errors report it.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let pool = gpu_arena::bindless::BindlessPool::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let a = pool.insert(&[1]).unwrap();
+    /// assert_eq!(a.id().kind, gpu_arena::HandleKind::BindlessPool);
+    /// ```
+    pub fn id(self) -> HandleId {
+        self.key.id(HandleKind::BindlessPool)
     }
 }
 
 struct State {
+    /// Each object's record allocation; its slot is its table index.
+    objects: SlotMap<ArenaHandle>,
+    /// The CPU mirror of the table: one entry per slot ever used.
     entries: Vec<TableEntry>,
-    records: Vec<Option<ArenaHandle>>,
-    generations: Vec<u32>,
-    free: Vec<u32>,
     table: ArenaHandle,
     capacity: u32,
     table_generation: u32,
@@ -122,14 +136,15 @@ struct State {
 /// assert_eq!(pool.read_table().unwrap()[0], TableEntry { offset: 0, len: 0 });
 /// ```
 pub struct BindlessPool {
-    id: u32,
+    label: String,
     data: Arena,
     tables: Arena,
     state: Mutex<State>,
 }
 
 impl BindlessPool {
-    /// Creates the pool: a storage arena for records and one for the table.
+    /// Creates the pool: a storage arena for records (bound whole, so capped at the
+    /// device's storage binding size) and one for the table.
     ///
     /// # Errors
     /// As [`Arena::new`].
@@ -144,9 +159,18 @@ impl BindlessPool {
         queue: &wgpu::Queue,
         desc: &BindlessPoolDescriptor<'_>,
     ) -> Result<Self, ArenaError> {
-        let label = desc.label.unwrap_or("bindless pool");
-        let capacity = desc.initial_objects.max(1);
-        let arena = |suffix: &str, initial_size: u64| {
+        let owner = next_owner();
+        let label = desc
+            .label
+            .map_or_else(|| format!("bindless pool #{owner}"), str::to_owned);
+        let limits = device.limits();
+        let most = desc
+            .max_bytes
+            .min(limits.max_buffer_size)
+            .min(limits.max_storage_buffer_binding_size)
+            / 4
+            * 4;
+        let arena = |suffix: &str, initial_size: u64, bound_whole: bool| {
             let label = format!("{label} {suffix}");
             Arena::new(
                 device,
@@ -154,38 +178,56 @@ impl BindlessPool {
                 &ArenaDescriptor {
                     label: Some(&label),
                     usage: wgpu::BufferUsages::STORAGE,
-                    initial_size,
+                    initial_size: initial_size.clamp(4, most.max(4)),
                     max_size: desc.max_bytes,
                     growth_factor: desc.growth_factor,
+                    bound_whole,
                     ..Default::default()
                 },
             )
         };
-        let data = arena("records", desc.initial_data_bytes)?;
-        let table_bytes = u64::from(capacity) * 8;
-        let tables = arena("table", table_bytes * 2 + 256)?;
+        let data = arena("records", desc.initial_data_bytes, true)?;
+        let max_entries = (most / ENTRY_BYTES).min(u64::from(u32::MAX)) as u32;
+        let capacity = desc.initial_objects.clamp(1, max_entries.max(1));
+        let table_bytes = u64::from(capacity) * ENTRY_BYTES;
+        let tables = arena(
+            "table",
+            table_bytes.saturating_mul(2).saturating_add(256),
+            false,
+        )?;
         let table = tables.alloc_bindable(table_bytes)?;
         tables.write(table, 0, &vec![0; table_bytes as usize])?;
         Ok(BindlessPool {
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
             data,
             tables,
             state: Mutex::new(State {
+                objects: SlotMap::new(HandleKind::BindlessPool, owner),
                 entries: Vec::new(),
-                records: Vec::new(),
-                generations: Vec::new(),
-                free: Vec::new(),
                 table,
                 capacity,
                 table_generation: 0,
             }),
+            label,
         })
+    }
+
+    /// The pool's label (the descriptor's, or `bindless pool #N`).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let pool = gpu_arena::bindless::BindlessPool::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// assert!(pool.label().starts_with("bindless pool #"));
+    /// ```
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// Stores a record and gives it a table index (a freed index is reused first).
     ///
     /// # Errors
-    /// [`ArenaError::ZeroSize`] for an empty record; arena errors otherwise.
+    /// [`ArenaError::ZeroSize`] for an empty record; [`ArenaError::OverLimit`] when the
+    /// table would outgrow the storage binding size; arena errors otherwise. Nothing
+    /// changes on error.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -196,28 +238,26 @@ impl BindlessPool {
     pub fn insert(&self, record: &[u32]) -> Result<ObjectId, ArenaError> {
         let handle = self.store(record)?;
         let mut state = self.state.lock();
-        let index = match state.free.pop() {
-            Some(index) => index,
-            None => {
-                state.entries.push(TableEntry::default());
-                state.records.push(None);
-                state.generations.push(0);
-                (state.entries.len() - 1) as u32
+        let result = (|| {
+            let entry = self.entry_for(handle)?;
+            let index = state.objects.next_key().slot;
+            self.reserve(&mut state, index + 1)?;
+            self.write_entry(&state, index, entry)?;
+            if index as usize == state.entries.len() {
+                state.entries.push(entry);
+            } else {
+                state.entries[index as usize] = entry;
             }
-        };
-        if let Err(e) = self.reserve(&mut state) {
-            state.free.push(index);
+            Ok(ObjectId {
+                key: state.objects.insert(handle),
+            })
+        })();
+        if result.is_err() {
             drop(state);
-            let _ = self.data.free(handle);
-            return Err(e);
+            let freed = self.data.free(handle);
+            debug_assert!(freed.is_ok(), "{freed:?}");
         }
-        state.records[index as usize] = Some(handle);
-        self.set_entry(&mut state, index, self.entry_for(handle)?)?;
-        Ok(ObjectId {
-            pool: self.id,
-            index,
-            generation: state.generations[index as usize],
-        })
+        result
     }
 
     /// Replaces an object's record, in place when the length is unchanged.
@@ -239,15 +279,30 @@ impl BindlessPool {
             return Err(ArenaError::ZeroSize);
         }
         let mut state = self.state.lock();
-        let old = self.check(&state, id)?;
-        if state.entries[id.index as usize].len as usize == record.len() {
+        let old = *state.objects.get(id.key, &self.label)?;
+        if state.entries[id.index() as usize].len as usize == record.len() {
             return self.data.write(old, 0, bytemuck::cast_slice(record));
         }
         let handle = self.store(record)?;
-        state.records[id.index as usize] = Some(handle);
-        self.set_entry(&mut state, id.index, self.entry_for(handle)?)?;
+        let written = self
+            .entry_for(handle)
+            .and_then(|entry| self.write_entry(&state, id.index(), entry).map(|()| entry));
+        let entry = match written {
+            Ok(entry) => entry,
+            Err(e) => {
+                let freed = self.data.free(handle);
+                debug_assert!(freed.is_ok(), "{freed:?}");
+                return Err(e);
+            }
+        };
+        state.entries[id.index() as usize] = entry;
+        if let Ok(slot) = state.objects.get_mut(id.key, &self.label) {
+            *slot = handle;
+        }
         drop(state);
-        self.data.free(old)
+        let freed = self.data.free(old);
+        debug_assert!(freed.is_ok(), "{freed:?}");
+        Ok(())
     }
 
     /// Removes an object; its table entry becomes `len = 0` and its index is reused.
@@ -264,13 +319,14 @@ impl BindlessPool {
     /// ```
     pub fn remove(&self, id: ObjectId) -> Result<(), ArenaError> {
         let mut state = self.state.lock();
-        let handle = self.check(&state, id)?;
-        state.records[id.index as usize] = None;
-        state.generations[id.index as usize] = state.generations[id.index as usize].wrapping_add(1);
-        state.free.push(id.index);
-        self.set_entry(&mut state, id.index, TableEntry::default())?;
+        state.objects.get(id.key, &self.label)?;
+        self.write_entry(&state, id.index(), TableEntry::default())?;
+        let handle = state.objects.remove(id.key, &self.label)?;
+        state.entries[id.index() as usize] = TableEntry::default();
         drop(state);
-        self.data.free(handle)
+        let freed = self.data.free(handle);
+        debug_assert!(freed.is_ok(), "{freed:?}");
+        Ok(())
     }
 
     /// An object's table entry.
@@ -286,8 +342,8 @@ impl BindlessPool {
     /// ```
     pub fn entry(&self, id: ObjectId) -> Result<TableEntry, ArenaError> {
         let state = self.state.lock();
-        self.check(&state, id)?;
-        Ok(state.entries[id.index as usize])
+        state.objects.get(id.key, &self.label)?;
+        Ok(state.entries[id.index() as usize])
     }
 
     /// Reads an object's record back from the GPU.
@@ -302,10 +358,7 @@ impl BindlessPool {
     /// assert_eq!(pool.read(id).unwrap(), [9, 8]);
     /// ```
     pub fn read(&self, id: ObjectId) -> Result<Vec<u32>, ArenaError> {
-        let handle = {
-            let state = self.state.lock();
-            self.check(&state, id)?
-        };
+        let handle = *self.state.lock().objects.get(id.key, &self.label)?;
         Ok(bytemuck::pod_collect_to_vec(&self.data.read(handle)?))
     }
 
@@ -339,8 +392,7 @@ impl BindlessPool {
     /// assert_eq!(pool.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        let state = self.state.lock();
-        state.entries.len() - state.free.len()
+        self.state.lock().objects.len()
     }
 
     /// Whether no object is live.
@@ -385,12 +437,14 @@ impl BindlessPool {
         self.tables.binding(table)
     }
 
-    /// The record buffer (bind it whole as `array<u32>`).
+    /// The record buffer (bind it whole as `array<u32>`: it never exceeds the device's
+    /// `max_storage_buffer_binding_size`).
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
     /// # let pool = gpu_arena::bindless::BindlessPool::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
-    /// assert!(pool.data_buffer().size() >= 1 << 20);
+    /// let buffer = pool.data_buffer();
+    /// assert!(buffer.size() <= gpu.device.limits().max_storage_buffer_binding_size);
     /// ```
     pub fn data_buffer(&self) -> wgpu::Buffer {
         self.data.buffer()
@@ -427,6 +481,7 @@ impl BindlessPool {
         &self.data
     }
 
+    /// Allocates and uploads a record; on error nothing stays allocated.
     fn store(&self, record: &[u32]) -> Result<ArenaHandle, ArenaError> {
         if record.is_empty() {
             return Err(ArenaError::ZeroSize);
@@ -442,9 +497,10 @@ impl BindlessPool {
     fn entry_for(&self, handle: ArenaHandle) -> Result<TableEntry, ArenaError> {
         let range = self.data.range(handle)?;
         let overflow = |v: u64| ArenaError::OverLimit {
+            label: self.label.clone(),
             requested: v,
             limit: u64::from(u32::MAX),
-            what: "record word index",
+            what: Limit::ElementIndex,
         };
         Ok(TableEntry {
             offset: u32::try_from(range.offset / 4).map_err(|_| overflow(range.offset / 4))?,
@@ -452,57 +508,33 @@ impl BindlessPool {
         })
     }
 
-    fn check(&self, state: &State, id: ObjectId) -> Result<ArenaHandle, ArenaError> {
-        let as_handle = ArenaHandle {
-            arena: id.pool,
-            slot: id.index,
-            generation: id.generation,
-        };
-        if id.pool != self.id {
-            return Err(ArenaError::ForeignHandle {
-                handle: as_handle,
-                arena: self.id,
-            });
-        }
-        match (
-            state.generations.get(id.index as usize),
-            state.records.get(id.index as usize),
-        ) {
-            (Some(g), Some(Some(handle))) if *g == id.generation => Ok(*handle),
-            _ => Err(ArenaError::StaleHandle { handle: as_handle }),
-        }
-    }
-
-    /// Moves the table to a larger allocation when an index reaches its capacity.
-    fn reserve(&self, state: &mut State) -> Result<(), ArenaError> {
-        if (state.entries.len() as u32) <= state.capacity {
+    /// Moves the table to a larger allocation when `entries` exceed its capacity.
+    fn reserve(&self, state: &mut State, entries: u32) -> Result<(), ArenaError> {
+        if entries <= state.capacity {
             return Ok(());
         }
-        let capacity = state.capacity.saturating_mul(2);
-        let table = self.tables.alloc_bindable(u64::from(capacity) * 8)?;
+        let capacity = state.capacity.saturating_mul(2).max(entries);
+        let table = self
+            .tables
+            .alloc_bindable(u64::from(capacity) * ENTRY_BYTES)?;
         let mut full = state.entries.clone();
         full.resize(capacity as usize, TableEntry::default());
         if let Err(e) = self.tables.write(table, 0, bytemuck::cast_slice(&full)) {
             let _ = self.tables.free(table);
             return Err(e);
         }
-        self.tables.free(state.table)?;
-        state.table = table;
+        let old = std::mem::replace(&mut state.table, table);
+        let freed = self.tables.free(old);
+        debug_assert!(freed.is_ok(), "{freed:?}");
         state.capacity = capacity;
         state.table_generation = state.table_generation.wrapping_add(1);
         Ok(())
     }
 
-    fn set_entry(
-        &self,
-        state: &mut State,
-        index: u32,
-        entry: TableEntry,
-    ) -> Result<(), ArenaError> {
-        state.entries[index as usize] = entry;
+    fn write_entry(&self, state: &State, index: u32, entry: TableEntry) -> Result<(), ArenaError> {
         self.tables.write(
             state.table,
-            u64::from(index) * 8,
+            u64::from(index) * ENTRY_BYTES,
             bytemuck::bytes_of(&entry),
         )
     }

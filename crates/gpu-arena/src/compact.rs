@@ -12,12 +12,18 @@
 //! after stays at its offset (still copied, since the buffer is new), and a later call
 //! continues. Deferred frees still pending are dropped: work in flight keeps reading
 //! the old buffer, which wgpu keeps alive until that work is done.
+//!
+//! Compaction runs in two steps: a plan (the new layout, the new allocator and the
+//! new buffer: everything that can fail) and its application (infallible), so a
+//! caller compacting several arenas together (a mesh pool's vertices and indices)
+//! plans them all before changing any.
 
 use offset_alloc::{Allocator, AllocatorOptions};
 
-use crate::arena::{Arena, UNIT, create_buffer};
+use crate::arena::{Arena, State, UNIT, try_create_buffer};
 use crate::error::ArenaError;
 use crate::handle::ArenaHandle;
+use crate::slots::Key;
 
 /// One allocation that compaction moved.
 ///
@@ -64,6 +70,26 @@ pub struct CompactionReport {
     pub buffer_generation: u32,
 }
 
+/// What [`Arena::plan_compaction`] decided.
+pub(crate) enum Planned {
+    /// Nothing moves; `complete` is false when the budget stopped the packing.
+    Nothing { complete: bool },
+    /// Moves to apply.
+    Work(Box<CompactionPlan>),
+}
+
+/// A compaction decided but not applied: the new layout, allocator and buffer.
+pub(crate) struct CompactionPlan {
+    /// Each live allocation (offset order) and its new offset.
+    live: Vec<(Key, u64, u64, u64)>,
+    targets: Vec<u64>,
+    allocator: Allocator,
+    handles: Vec<Option<offset_alloc::Allocation>>,
+    buffer: wgpu::Buffer,
+    bytes_moved: u64,
+    complete: bool,
+}
+
 impl Arena {
     /// Packs live allocations together into a fresh buffer, moving at most `budget`
     /// bytes (`None`: no limit). Handles stay valid; look offsets up again (or apply
@@ -73,8 +99,8 @@ impl Arena {
     /// Time: O(allocations log allocations) on the CPU, plus the GPU copies.
     ///
     /// # Errors
-    /// [`ArenaError::InvalidDescriptor`] if the rebuilt layout is refused (not
-    /// expected; nothing changes then).
+    /// [`ArenaError::CompactionRefused`] if the rebuilt layout is refused (not
+    /// expected), [`ArenaError::Device`] if the new buffer is; nothing changes then.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -90,12 +116,27 @@ impl Arena {
     /// ```
     pub fn compact(&self, budget: Option<u64>) -> Result<CompactionReport, ArenaError> {
         let mut state = self.state.lock();
-        let mut live: Vec<(usize, u64, u64, u64)> = state
+        match self.plan_compaction(&state, budget)? {
+            Planned::Work(plan) => Ok(self.apply_compaction(&mut state, plan)),
+            Planned::Nothing { complete } => Ok(CompactionReport {
+                complete,
+                buffer_generation: state.buffer_generation,
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// Decides a compaction and creates its buffer; [`Planned::Nothing`] when nothing
+    /// would move (and no deferred free is pending). Changes nothing.
+    pub(crate) fn plan_compaction(
+        &self,
+        state: &State,
+        budget: Option<u64>,
+    ) -> Result<Planned, ArenaError> {
+        let mut live: Vec<(Key, u64, u64, u64)> = state
             .slots
             .iter()
-            .enumerate()
-            .filter(|(_, s)| s.allocation.is_some())
-            .map(|(i, s)| (i, s.offset, s.size, s.align))
+            .map(|(key, s)| (key, s.offset, s.size, s.align))
             .collect();
         live.sort_unstable_by_key(|&(_, offset, _, _)| offset);
 
@@ -149,11 +190,7 @@ impl Arena {
         }
         let pending_freed = !state.pending.is_empty();
         if bytes_moved == 0 && !pending_freed {
-            return Ok(CompactionReport {
-                complete,
-                buffer_generation: state.buffer_generation,
-                ..Default::default()
-            });
+            return Ok(Planned::Nothing { complete });
         }
 
         // Rebuild the allocator with the new layout (sorted by new offset).
@@ -169,18 +206,51 @@ impl Arena {
         };
         let (allocator, sorted_handles) =
             Allocator::with_layout((state.capacity / UNIT) as u32, options, &ranges).map_err(
-                |e| ArenaError::InvalidDescriptor {
-                    reason: format!("compaction layout refused: {e}"),
+                |e| ArenaError::CompactionRefused {
+                    label: self.label.clone(),
+                    reason: format!("the packed layout was refused: {e}"),
                 },
             )?;
         let mut handles = vec![None; live.len()];
         for (&k, handle) in by_target.iter().zip(sorted_handles) {
             handles[k] = Some(handle);
         }
+        let buffer = try_create_buffer(&self.device, &self.label, state.capacity, self.usage)
+            .map_err(|reason| ArenaError::Device {
+                label: self.label.clone(),
+                requested: state.capacity,
+                reason,
+            })?;
+        Ok(Planned::Work(Box::new(CompactionPlan {
+            live,
+            targets,
+            allocator,
+            handles,
+            buffer,
+            bytes_moved,
+            complete,
+        })))
+    }
+
+    /// Copies every allocation to its planned offset in the plan's buffer and switches
+    /// the arena to it.
+    pub(crate) fn apply_compaction(
+        &self,
+        state: &mut State,
+        plan: Box<CompactionPlan>,
+    ) -> CompactionReport {
+        let CompactionPlan {
+            live,
+            targets,
+            allocator,
+            handles,
+            buffer,
+            bytes_moved,
+            complete,
+        } = *plan;
 
         // Copy runs of adjacent allocations that move by the same distance into a fresh
         // buffer. Runs never span a gap: another allocation may now sit in it.
-        let buffer = create_buffer(&self.device, &self.label, state.capacity, self.usage);
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -212,20 +282,19 @@ impl Arena {
         self.queue.submit([encoder.finish()]);
 
         let mut moves = Vec::new();
-        for ((&(slot_index, old_offset, size, _), &new_offset), allocation) in
+        for ((&(key, old_offset, size, _), &new_offset), allocation) in
             live.iter().zip(&targets).zip(handles)
         {
-            let slot = &mut state.slots[slot_index];
+            let Ok(slot) = state.slots.get_mut(key, &self.label) else {
+                unreachable!("compaction holds the lock: every slot it listed is live");
+            };
             slot.offset = new_offset;
-            slot.allocation = allocation;
+            if let Some(allocation) = allocation {
+                slot.allocation = allocation;
+            }
             if new_offset != old_offset {
-                let handle = ArenaHandle {
-                    arena: self.id,
-                    slot: slot_index as u32,
-                    generation: slot.generation,
-                };
                 moves.push(Move {
-                    handle,
+                    handle: ArenaHandle { key },
                     old_offset,
                     new_offset,
                     size,
@@ -243,12 +312,12 @@ impl Arena {
             moves.len(),
             copies
         );
-        Ok(CompactionReport {
+        CompactionReport {
             moves,
             bytes_moved,
             copies,
             complete,
             buffer_generation: state.buffer_generation,
-        })
+        }
     }
 }

@@ -22,8 +22,8 @@ pub struct ArenaDescriptor<'a> {
     pub usage: wgpu::BufferUsages,
     /// Bytes allocated up front (rounded up to 4). Default: 1 MiB.
     pub initial_size: u64,
-    /// The most the buffer may grow to; capped by the device's `max_buffer_size`.
-    /// Default: `u64::MAX` (the device limit).
+    /// The most the buffer may grow to; capped by the device's `max_buffer_size` (and
+    /// binding size, with `bound_whole`). Default: `u64::MAX` (the device limits).
     pub max_size: u64,
     /// Factor by which the buffer grows when a request does not fit (at least 1.0;
     /// the new size always fits the request). Default: 2.0. Higher values grow less
@@ -36,8 +36,13 @@ pub struct ArenaDescriptor<'a> {
     pub max_allocations: u32,
     /// Size of the staging chunks that batched uploads ([`crate::UploadBatch`]) use
     /// and re-use across frames; a larger batch gets a chunk of its own size.
-    /// Default: 4 MiB.
+    /// Capped at the device's `max_buffer_size`. Default: 4 MiB.
     pub upload_chunk_size: u64,
+    /// The buffer is bound whole as one storage or uniform binding (an `array<u32>`
+    /// of records, say): its size is then capped at the device's
+    /// `max_storage_buffer_binding_size` / `max_uniform_buffer_binding_size`, so the
+    /// binding is always valid. Default: false (ranges are bound, or none is).
+    pub bound_whole: bool,
 }
 
 impl Default for ArenaDescriptor<'_> {
@@ -51,6 +56,7 @@ impl Default for ArenaDescriptor<'_> {
             min_alignment: wgpu::COPY_BUFFER_ALIGNMENT,
             max_allocations: 128 * 1024,
             upload_chunk_size: 4 << 20,
+            bound_whole: false,
         }
     }
 }

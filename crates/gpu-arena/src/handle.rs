@@ -8,6 +8,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
+use crate::error::{HandleId, HandleKind};
+use crate::slots::Key;
+
 /// An untyped allocation in an [`crate::Arena`].
 ///
 /// ```
@@ -22,12 +25,22 @@ use std::marker::PhantomData;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ArenaHandle {
-    /// Identity of the issuing arena.
-    pub(crate) arena: u32,
-    /// Slot in the arena's handle table.
-    pub(crate) slot: u32,
-    /// Generation of the slot when issued.
-    pub(crate) generation: u32,
+    /// The issuing arena's identity, the slot and its generation.
+    pub(crate) key: Key,
+}
+
+impl ArenaHandle {
+    /// The handle as errors report it.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let h = arena.alloc(4).unwrap();
+    /// assert_eq!(h.id().kind, gpu_arena::HandleKind::Arena);
+    /// ```
+    pub fn id(self) -> HandleId {
+        self.key.id(HandleKind::Arena)
+    }
 }
 
 /// An allocation holding elements of `T`, from [`crate::Arena::alloc_slice`]. Its

@@ -16,11 +16,15 @@
 //!   is done with the work that may still read them.
 //! * [`Arena::compact`]: defragmentation into a fresh buffer; handles stay valid and
 //!   every move is reported.
-//! * [`headless`]: a windowless device for tests and CI.
+//! * [`headless`]: a windowless device for tests and CI, and [`headless::Harness`],
+//!   which runs a test body on every adapter found.
 //!
 //! Offsets and sizes are multiples of `wgpu::COPY_BUFFER_ALIGNMENT`; typed data is
-//! aligned to its element size. Every method that takes a handle checks it and
-//! returns an [`ArenaError`] for stale or foreign ones.
+//! aligned to its element size. Device limits are part of the layout: no buffer
+//! exceeds `max_buffer_size`, no range handed out for binding exceeds the binding
+//! size, and a limit that stops a request is named in its [`ArenaError`]. Every
+//! method that takes a handle checks it and returns an [`ArenaError`] for stale or
+//! foreign ones; every failed operation changes nothing.
 //!
 //! ```
 //! use gpu_arena::{headless::Headless, Arena, ArenaDescriptor};
@@ -50,6 +54,7 @@ mod handle;
 pub mod headless;
 mod lifetime;
 pub mod mesh_pool;
+mod slots;
 mod stats;
 mod upload;
 
@@ -57,7 +62,7 @@ pub use access::ArenaSlice;
 pub use arena::Arena;
 pub use compact::{CompactionReport, Move};
 pub use descriptor::ArenaDescriptor;
-pub use error::ArenaError;
+pub use error::{ArenaError, HandleId, HandleKind, Limit};
 pub use handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle};
 pub use offset_alloc;
 pub use stats::ArenaStats;

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::arena::{Arena, PendingGroup, State};
+use crate::arena::{Arena, PendingGroup, Slot, State};
 use crate::error::ArenaError;
 use crate::handle::ArenaHandle;
 
@@ -37,26 +37,20 @@ impl Arena {
     /// assert_eq!(arena.stats().pending_free, 0);
     /// ```
     pub fn free_deferred(&self, handle: impl Into<ArenaHandle>) -> Result<(), ArenaError> {
-        let handle = handle.into();
         let mut state = self.state.lock();
-        self.resolve(&state, handle)?;
-        let slot = &mut state.slots[handle.slot as usize];
-        let allocation = slot.allocation.take();
-        let bytes = slot.size;
-        slot.generation = slot.generation.wrapping_add(1);
-        state.free_slots.push(handle.slot);
-        if let Some(allocation) = allocation {
-            match state.pending.last_mut() {
-                Some(group) if group.done.is_none() => {
-                    group.allocations.push(allocation);
-                    group.bytes += bytes;
-                }
-                _ => state.pending.push(PendingGroup {
-                    allocations: vec![allocation],
-                    bytes,
-                    done: None,
-                }),
+        let Slot {
+            allocation, size, ..
+        } = state.slots.remove(handle.into().key, &self.label)?;
+        match state.pending.last_mut() {
+            Some(group) if group.done.is_none() => {
+                group.allocations.push(allocation);
+                group.bytes += size;
             }
+            _ => state.pending.push(PendingGroup {
+                allocations: vec![allocation],
+                bytes: size,
+                done: None,
+            }),
         }
         Ok(())
     }

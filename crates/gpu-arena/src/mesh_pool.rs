@@ -6,25 +6,27 @@
 //! `DrawIndexedIndirectArgs` (one allocation in an indirect arena, mirrored on the
 //! CPU): removing a mesh moves the last record into its place, so the first `len()`
 //! records are always exactly the live meshes and one indirect call draws them all.
-//! Where the adapter lacks indirect execution, [`MeshPool::draw`] falls back to one
-//! `draw_indexed` per mesh with the same buffers bound once.
+//! Where indirect draws do not work (or cost more, as on GL), [`MeshPool::draw`]
+//! issues one `draw_indexed` per mesh with the same buffers bound once
+//! ([`DrawPath`]).
+//!
+//! Every operation is all-or-nothing: everything that can fail (allocations, the
+//! record table's growth, uploads) happens before the pool records the change.
 //!
 //! One pool serves one vertex layout (its vertex type `V`); keep one pool per layout.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytemuck::Pod;
 use parking_lot::Mutex;
 use wgpu::util::DrawIndexedIndirectArgs;
 
 use crate::arena::Arena;
-use crate::compact::CompactionReport;
+use crate::compact::{CompactionReport, Planned};
 use crate::descriptor::ArenaDescriptor;
-use crate::error::ArenaError;
+use crate::error::{ArenaError, HandleId, HandleKind, Limit};
 use crate::handle::{ArenaHandle, TypedHandle};
-
-static NEXT_POOL_ID: AtomicU32 = AtomicU32::new(1);
+use crate::slots::{Key, SlotMap, next_owner};
 
 /// Bytes of one indirect draw record.
 const ARGS_BYTES: u64 = size_of::<DrawIndexedIndirectArgs>() as u64;
@@ -53,6 +55,68 @@ impl IndexType for u32 {
     const FORMAT: wgpu::IndexFormat = wgpu::IndexFormat::Uint32;
 }
 
+/// Proof that an adapter executes indirect draws (`DownlevelFlags::INDIRECT_EXECUTION`),
+/// obtained from [`DrawPath::for_adapter`]. It exists so that a pool can only be told
+/// to draw indirectly where that works.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IndirectSupport(());
+
+/// How [`MeshPool::draw`] issues its draws.
+///
+/// ```
+/// use gpu_arena::mesh_pool::DrawPath;
+/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// let path = DrawPath::for_adapter(&gpu.adapter);
+/// assert!(matches!(path, DrawPath::Indirect(_) | DrawPath::PerMesh));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DrawPath {
+    /// Decided by the device's backend: one indirect multi-draw on Vulkan, Metal, DX12
+    /// and WebGPU (which always execute indirect draws), one `draw_indexed` per mesh
+    /// on GL (where some devices cannot, and where wgpu emulates an indirect
+    /// multi-draw as one GL draw per mesh anyway, so the direct calls cost less).
+    #[default]
+    Auto,
+    /// One `multi_draw_indexed_indirect` for every mesh; see [`DrawPath::for_adapter`].
+    Indirect(IndirectSupport),
+    /// One `draw_indexed` per mesh, buffers bound once; works everywhere.
+    PerMesh,
+}
+
+impl DrawPath {
+    /// `Indirect` where `adapter` has `DownlevelFlags::INDIRECT_EXECUTION` (needed when
+    /// the GPU writes the draw arguments, even on GL), else `PerMesh`.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// let path = gpu_arena::mesh_pool::DrawPath::for_adapter(&gpu.adapter);
+    /// # let _ = path;
+    /// ```
+    pub fn for_adapter(adapter: &wgpu::Adapter) -> DrawPath {
+        let flags = adapter.get_downlevel_capabilities().flags;
+        if flags.contains(wgpu::DownlevelFlags::INDIRECT_EXECUTION) {
+            DrawPath::Indirect(IndirectSupport(()))
+        } else {
+            DrawPath::PerMesh
+        }
+    }
+
+    /// Whether this path draws indirectly on `device`.
+    fn indirect_on(self, device: &wgpu::Device) -> bool {
+        match self {
+            DrawPath::Indirect(_) => true,
+            DrawPath::PerMesh => false,
+            DrawPath::Auto => matches!(
+                device.adapter_info().backend,
+                wgpu::Backend::Vulkan
+                    | wgpu::Backend::Metal
+                    | wgpu::Backend::Dx12
+                    | wgpu::Backend::BrowserWebGpu
+            ),
+        }
+    }
+}
+
 /// How a [`MeshPool`]'s arenas are created. Every field has a default.
 ///
 /// ```
@@ -61,11 +125,12 @@ impl IndexType for u32 {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeshPoolDescriptor<'a> {
-    /// Prefix of the buffers' labels. Default: `"mesh pool"`.
+    /// Label of the pool, and prefix of its buffers' labels. Default: `mesh pool #N`.
     pub label: Option<&'a str>,
-    /// Initial vertex buffer size. Default: 4 MiB.
+    /// Initial vertex buffer size (clamped to `max_bytes` and the device's
+    /// `max_buffer_size`). Default: 4 MiB.
     pub initial_vertex_bytes: u64,
-    /// Initial index buffer size. Default: 1 MiB.
+    /// Initial index buffer size (clamped likewise). Default: 1 MiB.
     pub initial_index_bytes: u64,
     /// Initial room for draw records (meshes). Default: 1024.
     pub initial_meshes: u32,
@@ -73,10 +138,8 @@ pub struct MeshPoolDescriptor<'a> {
     pub max_bytes: u64,
     /// Growth factor of all three arenas. Default: 2.0.
     pub growth_factor: f32,
-    /// Draw with one `multi_draw_indexed_indirect`; set it from
-    /// [`supports_multi_draw`] for the adapter in use (false selects the per-mesh
-    /// `draw_indexed` fallback). Default: true.
-    pub multi_draw: bool,
+    /// How [`MeshPool::draw`] draws. Default: [`DrawPath::Auto`].
+    pub draw: DrawPath,
 }
 
 impl Default for MeshPoolDescriptor<'_> {
@@ -88,27 +151,9 @@ impl Default for MeshPoolDescriptor<'_> {
             initial_meshes: 1024,
             max_bytes: u64::MAX,
             growth_factor: 2.0,
-            multi_draw: true,
+            draw: DrawPath::Auto,
         }
     }
-}
-
-/// Whether `adapter` can execute indirect draws (`DownlevelFlags::INDIRECT_EXECUTION`),
-/// which [`MeshPool::draw`]'s single indirect call needs.
-///
-/// ```
-/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
-/// let desc = gpu_arena::mesh_pool::MeshPoolDescriptor {
-///     multi_draw: gpu_arena::mesh_pool::supports_multi_draw(&gpu.adapter),
-///     ..Default::default()
-/// };
-/// # let _ = desc;
-/// ```
-pub fn supports_multi_draw(adapter: &wgpu::Adapter) -> bool {
-    adapter
-        .get_downlevel_capabilities()
-        .flags
-        .contains(wgpu::DownlevelFlags::INDIRECT_EXECUTION)
 }
 
 /// A mesh in a [`MeshPool`]: a small `Copy` handle checked on every use.
@@ -122,9 +167,21 @@ pub fn supports_multi_draw(adapter: &wgpu::Adapter) -> bool {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MeshHandle {
-    pool: u32,
-    slot: u32,
-    generation: u32,
+    key: Key,
+}
+
+impl MeshHandle {
+    /// The handle as errors report it.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let mesh = pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+    /// assert_eq!(mesh.id().kind, gpu_arena::HandleKind::MeshPool);
+    /// ```
+    pub fn id(self) -> HandleId {
+        self.key.id(HandleKind::MeshPool)
+    }
 }
 
 /// What [`MeshPool::compact`] did.
@@ -187,20 +244,19 @@ impl PoolGenerations {
     }
 }
 
-struct MeshSlot<V, I> {
-    generation: u32,
-    /// Position in the dense record table, or `None` when the slot is free.
-    dense: Option<u32>,
-    vertices: Option<TypedHandle<V>>,
-    indices: Option<TypedHandle<I>>,
+/// One mesh: where its draw record is and what it owns.
+struct MeshEntry<V, I> {
+    /// Position in the dense record table.
+    dense: u32,
+    vertices: TypedHandle<V>,
+    indices: TypedHandle<I>,
 }
 
 struct PoolState<V, I> {
-    slots: Vec<MeshSlot<V, I>>,
-    free_slots: Vec<u32>,
-    /// Dense draw records and, for each, the slot that owns it.
+    meshes: SlotMap<MeshEntry<V, I>>,
+    /// Dense draw records and, for each, the mesh that owns it.
     records: Vec<DrawIndexedIndirectArgs>,
-    owners: Vec<u32>,
+    owners: Vec<Key>,
     /// The table's allocation in the indirect arena and its capacity in records.
     table: ArenaHandle,
     table_capacity: u32,
@@ -220,18 +276,18 @@ struct PoolState<V, I> {
 /// assert_eq!((args.base_vertex, args.first_index, args.index_count), (4, 6, 3));
 /// ```
 pub struct MeshPool<V: Pod, I: IndexType> {
-    id: u32,
+    label: String,
     vertices: Arena,
     indices: Arena,
     indirect: Arena,
-    multi_draw: bool,
+    /// Whether [`Self::draw`] issues one indirect multi-draw.
+    indirect_draw: bool,
     state: Mutex<PoolState<V, I>>,
     _marker: PhantomData<fn() -> (V, I)>,
 }
 
 impl<V: Pod, I: IndexType> MeshPool<V, I> {
-    /// Creates a pool with its three arenas. [`Self::draw`] uses one indirect call
-    /// when `desc.multi_draw` is set (see [`supports_multi_draw`]).
+    /// Creates a pool with its three arenas. [`Self::draw`] follows `desc.draw`.
     ///
     /// # Errors
     /// As [`Arena::new`].
@@ -246,8 +302,12 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         queue: &wgpu::Queue,
         desc: &MeshPoolDescriptor<'_>,
     ) -> Result<Self, ArenaError> {
-        let label = desc.label.unwrap_or("mesh pool");
-        let arena = |suffix: &str, usage, initial_size| {
+        let owner = next_owner();
+        let label = desc
+            .label
+            .map_or_else(|| format!("mesh pool #{owner}"), str::to_owned);
+        let most = desc.max_bytes.min(device.limits().max_buffer_size);
+        let arena = |suffix: &str, usage, initial_size: u64| {
             let label = format!("{label} {suffix}");
             Arena::new(
                 device,
@@ -255,7 +315,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 &ArenaDescriptor {
                     label: Some(&label),
                     usage,
-                    initial_size,
+                    initial_size: initial_size.min(most).max(1),
                     max_size: desc.max_bytes,
                     growth_factor: desc.growth_factor,
                     ..Default::default()
@@ -280,22 +340,32 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         )?;
         let table = indirect.alloc(u64::from(capacity) * ARGS_BYTES)?;
         Ok(MeshPool {
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
             vertices,
             indices,
             indirect,
-            multi_draw: desc.multi_draw,
+            indirect_draw: desc.draw.indirect_on(device),
             state: Mutex::new(PoolState {
-                slots: Vec::new(),
-                free_slots: Vec::new(),
+                meshes: SlotMap::new(HandleKind::MeshPool, owner),
                 records: Vec::new(),
                 owners: Vec::new(),
                 table,
                 table_capacity: capacity,
                 table_generation: 0,
             }),
+            label,
             _marker: PhantomData,
         })
+    }
+
+    /// The pool's label (the descriptor's, or `mesh pool #N`).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 2], u16>::new(&gpu.device, &gpu.queue, &gpu_arena::mesh_pool::MeshPoolDescriptor { label: Some("props"), ..Default::default() }).unwrap();
+    /// assert_eq!(pool.label(), "props");
+    /// ```
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// Uploads a mesh and records its draw.
@@ -304,7 +374,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     ///
     /// # Errors
     /// [`ArenaError::ZeroSize`] for no vertices or indices; arena errors otherwise.
-    /// On error nothing is left allocated.
+    /// On error nothing is left allocated and the pool is unchanged.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -314,46 +384,31 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// # let _ = tri;
     /// ```
     pub fn insert(&self, vertices: &[V], indices: &[I]) -> Result<MeshHandle, ArenaError> {
-        let index_count = u32::try_from(indices.len()).map_err(|_| ArenaError::OverLimit {
-            requested: indices.len() as u64,
-            limit: u64::from(u32::MAX),
-            what: "index count",
-        })?;
+        let index_count = self.index_count(indices.len())?;
         let v = self.vertices.alloc_slice(vertices)?;
         let i = match self.indices.alloc_slice(indices) {
             Ok(i) => i,
             Err(e) => {
-                let _ = self.vertices.free(v);
+                self.release(&[(v, None)]);
                 return Err(e);
             }
         };
-        let (Ok(ve), Ok(ie)) = (self.vertices.elements(v), self.indices.elements(i)) else {
-            let _ = self.vertices.free(v);
-            let _ = self.indices.free(i);
-            return Err(ArenaError::OverLimit {
-                requested: 0,
-                limit: u64::from(i32::MAX as u32),
-                what: "element index",
-            });
-        };
-        let args = DrawIndexedIndirectArgs {
-            index_count,
-            instance_count: 1,
-            first_index: ie.first,
-            base_vertex: ve.first as i32,
-            first_instance: 0,
-        };
-        let mut state = self.state.lock();
-        if let Err(e) = self.reserve_record(&mut state) {
-            drop(state);
-            let _ = self.vertices.free(v);
-            let _ = self.indices.free(i);
-            return Err(e);
+        let result = (|| {
+            let args = self.args_for(v, i, index_count)?;
+            let mut state = self.state.lock();
+            self.reserve_records(&mut state, 1)?;
+            let dense = state.records.len() as u32;
+            self.indirect.write(
+                state.table,
+                u64::from(dense) * ARGS_BYTES,
+                bytemuck::bytes_of(&args),
+            )?;
+            Ok(self.register(&mut state, v, i, args))
+        })();
+        if result.is_err() {
+            self.release(&[(v, Some(i))]);
         }
-        let mesh = self.register(&mut state, v, i, args);
-        let dense = state.records.len() as u32 - 1;
-        self.write_record(&state, dense)?;
-        Ok(mesh)
+        result
     }
 
     /// Uploads many meshes at once: every range is allocated first, then each arena
@@ -361,7 +416,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// records one write. The fast way to fill a pool.
     ///
     /// # Errors
-    /// As [`Self::insert`]; on error nothing stays allocated.
+    /// As [`Self::insert`]; on error nothing stays allocated and the pool is unchanged.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -372,87 +427,105 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// assert_eq!(pool.draw_args(meshes[1]).unwrap().first_index, 6);
     /// ```
     pub fn insert_batch(&self, meshes: &[(&[V], &[I])]) -> Result<Vec<MeshHandle>, ArenaError> {
-        let mut ranges: Vec<(TypedHandle<V>, TypedHandle<I>)> = Vec::with_capacity(meshes.len());
-        let rollback = |ranges: &[(TypedHandle<V>, TypedHandle<I>)]| {
-            for (v, i) in ranges {
-                let _ = self.vertices.free(*v);
-                let _ = self.indices.free(*i);
-            }
-        };
+        let mut ranges: Vec<(TypedHandle<V>, Option<TypedHandle<I>>)> =
+            Vec::with_capacity(meshes.len());
+        let result = self.insert_batch_into(meshes, &mut ranges);
+        if result.is_err() {
+            self.release(&ranges);
+        }
+        result
+    }
+
+    /// [`Self::insert_batch`]'s work; every range it allocates is in `ranges`, so the
+    /// caller can release them all on error.
+    fn insert_batch_into(
+        &self,
+        meshes: &[(&[V], &[I])],
+        ranges: &mut Vec<(TypedHandle<V>, Option<TypedHandle<I>>)>,
+    ) -> Result<Vec<MeshHandle>, ArenaError> {
         let mut records = Vec::with_capacity(meshes.len());
         for (vertices, indices) in meshes {
-            let index_count = u32::try_from(indices.len()).ok();
-            let v = match self.vertices.alloc_elements::<V>(vertices.len() as u64) {
-                Ok(v) => v,
-                Err(e) => {
-                    rollback(&ranges);
-                    return Err(e);
-                }
-            };
-            let i = match self.indices.alloc_elements::<I>(indices.len() as u64) {
-                Ok(i) => i,
-                Err(e) => {
-                    let _ = self.vertices.free(v);
-                    rollback(&ranges);
-                    return Err(e);
-                }
-            };
-            ranges.push((v, i));
-            let (Ok(ve), Ok(ie), Some(index_count)) = (
-                self.vertices.elements(v),
-                self.indices.elements(i),
-                index_count,
-            ) else {
-                rollback(&ranges);
-                return Err(ArenaError::OverLimit {
-                    requested: indices.len() as u64,
-                    limit: u64::from(u32::MAX),
-                    what: "index count",
-                });
-            };
-            records.push(DrawIndexedIndirectArgs {
-                index_count,
-                instance_count: 1,
-                first_index: ie.first,
-                base_vertex: ve.first as i32,
-                first_instance: 0,
-            });
+            let index_count = self.index_count(indices.len())?;
+            let v = self.vertices.alloc_elements::<V>(vertices.len() as u64)?;
+            ranges.push((v, None));
+            let i = self.indices.alloc_elements::<I>(indices.len() as u64)?;
+            if let Some(last) = ranges.last_mut() {
+                last.1 = Some(i);
+            }
+            records.push(self.args_for(v, i, index_count)?);
         }
-        let upload = || -> Result<(), ArenaError> {
-            let mut vb = self.vertices.batch();
-            let mut ib = self.indices.batch();
-            for ((vertices, indices), (v, i)) in meshes.iter().zip(&ranges) {
-                vb.write_borrowed(v.raw(), 0, bytemuck::cast_slice(vertices))?;
+        let mut vb = self.vertices.batch();
+        let mut ib = self.indices.batch();
+        for ((vertices, indices), (v, i)) in meshes.iter().zip(ranges.iter()) {
+            vb.write_borrowed(v.raw(), 0, bytemuck::cast_slice(vertices))?;
+            if let Some(i) = i {
                 ib.write_borrowed(i.raw(), 0, bytemuck::cast_slice(indices))?;
             }
-            vb.submit()?;
-            ib.submit()?;
-            Ok(())
-        };
-        if let Err(e) = upload() {
-            rollback(&ranges);
-            return Err(e);
         }
+        vb.submit()?;
+        ib.submit()?;
         let mut state = self.state.lock();
-        let first_dense = state.records.len();
-        let mut handles = Vec::with_capacity(meshes.len());
-        for ((v, i), args) in ranges.iter().zip(records) {
-            if let Err(e) = self.reserve_record(&mut state) {
-                drop(state);
-                for h in &handles {
-                    let _ = self.remove(*h);
-                }
-                rollback(&ranges[handles.len()..]);
-                return Err(e);
-            }
-            handles.push(self.register(&mut state, *v, *i, args));
+        self.reserve_records(&mut state, records.len())?;
+        if !records.is_empty() {
+            let first = state.records.len() as u64;
+            self.indirect.write(
+                state.table,
+                first * ARGS_BYTES,
+                bytemuck::cast_slice(&records),
+            )?;
         }
-        let new_records = bytemuck::cast_slice(&state.records[first_dense..]).to_vec();
-        if !new_records.is_empty() {
-            self.indirect
-                .write(state.table, first_dense as u64 * ARGS_BYTES, &new_records)?;
-        }
+        let handles = ranges
+            .iter()
+            .zip(records)
+            .filter_map(|((v, i), args)| Some(self.register(&mut state, *v, (*i)?, args)))
+            .collect();
+        ranges.clear(); // registered: the pool owns them now
         Ok(handles)
+    }
+
+    /// Frees ranges of a failed insert.
+    fn release(&self, ranges: &[(TypedHandle<V>, Option<TypedHandle<I>>)]) {
+        for (v, i) in ranges {
+            let freed = self.vertices.free(*v);
+            debug_assert!(freed.is_ok(), "{freed:?}");
+            if let Some(i) = i {
+                let freed = self.indices.free(*i);
+                debug_assert!(freed.is_ok(), "{freed:?}");
+            }
+        }
+    }
+
+    /// `indices.len()` as a draw's index count.
+    fn index_count(&self, len: usize) -> Result<u32, ArenaError> {
+        u32::try_from(len).map_err(|_| ArenaError::OverLimit {
+            label: self.label.clone(),
+            requested: len as u64,
+            limit: u64::from(u32::MAX),
+            what: Limit::ElementIndex,
+        })
+    }
+
+    /// The draw record of a mesh stored at `v` and `i`.
+    fn args_for(
+        &self,
+        v: TypedHandle<V>,
+        i: TypedHandle<I>,
+        index_count: u32,
+    ) -> Result<DrawIndexedIndirectArgs, ArenaError> {
+        let (ve, ie) = (self.vertices.elements(v)?, self.indices.elements(i)?);
+        let base_vertex = i32::try_from(ve.first).map_err(|_| ArenaError::OverLimit {
+            label: self.label.clone(),
+            requested: u64::from(ve.first),
+            limit: i32::MAX as u64,
+            what: Limit::ElementIndex,
+        })?;
+        Ok(DrawIndexedIndirectArgs {
+            index_count,
+            instance_count: 1,
+            first_index: ie.first,
+            base_vertex,
+            first_instance: 0,
+        })
     }
 
     /// Removes every mesh at once (all mesh handles become stale); buffers, staging
@@ -470,15 +543,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// ```
     pub fn clear(&self) {
         let mut state = self.state.lock();
-        let state = &mut *state;
-        for (index, slot) in state.slots.iter_mut().enumerate() {
-            if slot.dense.take().is_some() {
-                slot.vertices = None;
-                slot.indices = None;
-                slot.generation = slot.generation.wrapping_add(1);
-                state.free_slots.push(index as u32);
-            }
-        }
+        state.meshes.clear();
         state.records.clear();
         state.owners.clear();
         self.vertices.clear();
@@ -486,10 +551,11 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     }
 
     /// Compacts the vertex and index arenas (each moving at most `budget` bytes) and
-    /// rewrites every draw record so it follows its mesh's new offsets.
+    /// rewrites every draw record so it follows its mesh's new offsets. Both arenas
+    /// are planned (their new buffers created) before either changes.
     ///
     /// # Errors
-    /// As [`Arena::compact`].
+    /// As [`Arena::compact`]; nothing changes then.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -502,21 +568,36 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// assert_eq!(pool.draw_args(b).unwrap().base_vertex, 0);
     /// ```
     pub fn compact(&self, budget: Option<u64>) -> Result<PoolCompaction, ArenaError> {
-        let state = self.state.lock();
-        let vertex = self.vertices.compact(budget)?;
-        let index = self.indices.compact(budget)?;
-        let mut state = state;
+        let mut state = self.state.lock();
+        let (vertex, index) = {
+            let mut vs = self.vertices.state.lock();
+            let mut is = self.indices.state.lock();
+            let vertex_plan = self.vertices.plan_compaction(&vs, budget)?;
+            let index_plan = self.indices.plan_compaction(&is, budget)?;
+            let apply = |arena: &Arena, st: &mut crate::arena::State, plan| match plan {
+                Planned::Work(plan) => arena.apply_compaction(st, plan),
+                Planned::Nothing { complete } => CompactionReport {
+                    complete,
+                    buffer_generation: st.buffer_generation,
+                    ..Default::default()
+                },
+            };
+            (
+                apply(&self.vertices, &mut vs, vertex_plan),
+                apply(&self.indices, &mut is, index_plan),
+            )
+        };
         let mut meshes_moved = 0;
         for dense in 0..state.records.len() {
-            let slot = &state.slots[state.owners[dense] as usize];
-            let (Some(v), Some(i)) = (slot.vertices, slot.indices) else {
-                continue;
+            let key = state.owners[dense];
+            let Ok(entry) = state.meshes.get(key, &self.label) else {
+                unreachable!("every record's owner is live");
             };
-            let (ve, ie) = (self.vertices.elements(v)?, self.indices.elements(i)?);
+            let (v, i) = (entry.vertices, entry.indices);
+            let args = self.args_for(v, i, state.records[dense].index_count)?;
             let record = &mut state.records[dense];
-            if record.base_vertex != ve.first as i32 || record.first_index != ie.first {
-                record.base_vertex = ve.first as i32;
-                record.first_index = ie.first;
+            if (record.base_vertex, record.first_index) != (args.base_vertex, args.first_index) {
+                *record = args;
                 meshes_moved += 1;
             }
         }
@@ -536,8 +617,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// Time: O(1).
     ///
     /// # Errors
-    /// [`ArenaError::StaleHandle`] / [`ArenaError::ForeignHandle`] (as an arena handle
-    /// naming the pool's slot); nothing changes then.
+    /// [`ArenaError::StaleHandle`] / [`ArenaError::ForeignHandle`] naming the pool;
+    /// nothing changes then.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -550,26 +631,29 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// ```
     pub fn remove(&self, mesh: MeshHandle) -> Result<(), ArenaError> {
         let mut state = self.state.lock();
-        let dense = self.check(&state, mesh)?;
-        let entry = &mut state.slots[mesh.slot as usize];
-        let (v, i) = (entry.vertices.take(), entry.indices.take());
-        entry.dense = None;
-        entry.generation = entry.generation.wrapping_add(1);
-        state.free_slots.push(mesh.slot);
-        state.records.swap_remove(dense as usize);
-        state.owners.swap_remove(dense as usize);
-        if (dense as usize) < state.records.len() {
-            let moved = state.owners[dense as usize];
-            state.slots[moved as usize].dense = Some(dense);
-            self.write_record(&state, dense)?;
+        let dense = state.meshes.get(mesh.key, &self.label)?.dense as usize;
+        let last = state.records.len() - 1;
+        if dense != last {
+            // The last record moves into the hole: written before anything changes.
+            self.indirect.write(
+                state.table,
+                dense as u64 * ARGS_BYTES,
+                bytemuck::bytes_of(&state.records[last]),
+            )?;
+        }
+        let Ok(entry) = state.meshes.remove(mesh.key, &self.label) else {
+            unreachable!("checked live above");
+        };
+        state.records.swap_remove(dense);
+        state.owners.swap_remove(dense);
+        if dense != last {
+            let moved = state.owners[dense];
+            if let Ok(moved) = state.meshes.get_mut(moved, &self.label) {
+                moved.dense = dense as u32;
+            }
         }
         drop(state);
-        if let Some(v) = v {
-            self.vertices.free(v)?;
-        }
-        if let Some(i) = i {
-            self.indices.free(i)?;
-        }
+        self.release(&[(entry.vertices, Some(entry.indices))]);
         Ok(())
     }
 
@@ -587,7 +671,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// ```
     pub fn draw_args(&self, mesh: MeshHandle) -> Result<DrawIndexedIndirectArgs, ArenaError> {
         let state = self.state.lock();
-        let dense = self.check(&state, mesh)?;
+        let dense = state.meshes.get(mesh.key, &self.label)?.dense;
         Ok(state.records[dense as usize])
     }
 
@@ -606,14 +690,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// ```
     pub fn ranges(&self, mesh: MeshHandle) -> Result<(TypedHandle<V>, TypedHandle<I>), ArenaError> {
         let state = self.state.lock();
-        self.check(&state, mesh)?;
-        let entry = &state.slots[mesh.slot as usize];
-        match (entry.vertices, entry.indices) {
-            (Some(v), Some(i)) => Ok((v, i)),
-            _ => Err(ArenaError::StaleHandle {
-                handle: self.as_arena_handle(mesh),
-            }),
-        }
+        let entry = state.meshes.get(mesh.key, &self.label)?;
+        Ok((entry.vertices, entry.indices))
     }
 
     /// Number of meshes.
@@ -643,21 +721,16 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
     /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
-    /// println!("indirect: {}", pool.uses_multi_draw());
+    /// println!("indirect: {}", pool.uses_indirect());
     /// ```
-    pub fn uses_multi_draw(&self) -> bool {
-        self.multi_draw
+    pub fn uses_indirect(&self) -> bool {
+        self.indirect_draw
     }
 
     /// Draws every mesh: binds the vertex buffer to `vertex_slot` and the index buffer
-    /// once, then issues one `multi_draw_indexed_indirect` (or the per-mesh fallback).
-    /// Returns the number of draw calls issued. The pipeline and bind groups are the
-    /// caller's.
-    ///
-    /// On wgpu's GL backend the indirect call is emulated as one GL draw per mesh,
-    /// which costs slightly more than [`Self::draw_each`]; use the indirect path there
-    /// only when the GPU writes the draw arguments (for example, culling in a compute
-    /// pass).
+    /// once, then issues one `multi_draw_indexed_indirect`, or one `draw_indexed` per
+    /// mesh ([`DrawPath`]). Returns the number of draw calls issued. The pipeline and
+    /// bind groups are the caller's.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -671,26 +744,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// assert_eq!(calls, 0); // an empty pool draws nothing
     /// ```
     pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>, vertex_slot: u32) -> u32 {
-        if self.multi_draw {
-            self.draw_indirect(pass, vertex_slot)
-        } else {
-            self.draw_each(pass, vertex_slot)
+        if !self.indirect_draw {
+            return self.draw_each(pass, vertex_slot);
         }
-    }
-
-    /// One `multi_draw_indexed_indirect` over the record table. Needs
-    /// `DownlevelFlags::INDIRECT_EXECUTION`. Returns the number of calls (0 or 1).
-    ///
-    /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
-    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
-    /// # let texture = gpu.device.create_texture(&wgpu::TextureDescriptor { label: None, size: wgpu::Extent3d { width: 4, height: 4, depth_or_array_layers: 1 }, mip_level_count: 1, sample_count: 1, dimension: wgpu::TextureDimension::D2, format: wgpu::TextureFormat::Rgba8Unorm, usage: wgpu::TextureUsages::RENDER_ATTACHMENT, view_formats: &[] });
-    /// # let view = texture.create_view(&Default::default());
-    /// # let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    /// # let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor { label: None, color_attachments: &[Some(wgpu::RenderPassColorAttachment { view: &view, depth_slice: None, resolve_target: None, ops: Default::default() })], depth_stencil_attachment: None, timestamp_writes: None, occlusion_query_set: None, multiview_mask: None });
-    /// assert_eq!(pool.draw_indirect(&mut pass, 0), 0); // nothing to draw yet
-    /// ```
-    pub fn draw_indirect(&self, pass: &mut wgpu::RenderPass<'_>, vertex_slot: u32) -> u32 {
         let state = self.state.lock();
         let count = state.records.len() as u32;
         if count == 0 {
@@ -705,8 +761,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         1
     }
 
-    /// The fallback: one `draw_indexed` per mesh, buffers bound once. Returns the
-    /// number of calls.
+    /// One `draw_indexed` per mesh, buffers bound once, whatever the pool's
+    /// [`DrawPath`]. Returns the number of calls.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
@@ -822,93 +878,55 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             .collect())
     }
 
-    /// Gives a mesh a slot and appends its draw record (not yet written to the GPU).
+    /// Gives a mesh a slot and appends its draw record (already written to the GPU).
     fn register(
         &self,
         state: &mut PoolState<V, I>,
-        v: TypedHandle<V>,
-        i: TypedHandle<I>,
+        vertices: TypedHandle<V>,
+        indices: TypedHandle<I>,
         args: DrawIndexedIndirectArgs,
     ) -> MeshHandle {
         let dense = state.records.len() as u32;
-        let slot = match state.free_slots.pop() {
-            Some(slot) => slot,
-            None => {
-                state.slots.push(MeshSlot {
-                    generation: 0,
-                    dense: None,
-                    vertices: None,
-                    indices: None,
-                });
-                (state.slots.len() - 1) as u32
-            }
-        };
-        let entry = &mut state.slots[slot as usize];
-        entry.dense = Some(dense);
-        entry.vertices = Some(v);
-        entry.indices = Some(i);
-        let generation = entry.generation;
+        let key = state.meshes.insert(MeshEntry {
+            dense,
+            vertices,
+            indices,
+        });
         state.records.push(args);
-        state.owners.push(slot);
-        MeshHandle {
-            pool: self.id,
-            slot,
-            generation,
-        }
+        state.owners.push(key);
+        MeshHandle { key }
     }
 
-    fn check(&self, state: &PoolState<V, I>, mesh: MeshHandle) -> Result<u32, ArenaError> {
-        if mesh.pool != self.id {
-            return Err(ArenaError::ForeignHandle {
-                handle: self.as_arena_handle(mesh),
-                arena: self.id,
-            });
-        }
-        match state.slots.get(mesh.slot as usize) {
-            Some(slot) if slot.generation == mesh.generation => {
-                slot.dense.ok_or(ArenaError::StaleHandle {
-                    handle: self.as_arena_handle(mesh),
-                })
-            }
-            _ => Err(ArenaError::StaleHandle {
-                handle: self.as_arena_handle(mesh),
-            }),
-        }
-    }
-
-    fn as_arena_handle(&self, mesh: MeshHandle) -> ArenaHandle {
-        ArenaHandle {
-            arena: mesh.pool,
-            slot: mesh.slot,
-            generation: mesh.generation,
-        }
-    }
-
-    /// Makes room for one more record, moving the table to a larger allocation.
-    fn reserve_record(&self, state: &mut PoolState<V, I>) -> Result<(), ArenaError> {
-        if (state.records.len() as u32) < state.table_capacity {
+    /// Makes room for `extra` more records, moving the table to a larger allocation.
+    fn reserve_records(&self, state: &mut PoolState<V, I>, extra: usize) -> Result<(), ArenaError> {
+        let needed = state.records.len() + extra;
+        if needed <= state.table_capacity as usize {
             return Ok(());
         }
-        let capacity = state.table_capacity.saturating_mul(2);
+        let capacity =
+            u32::try_from(needed.max(state.table_capacity as usize * 2)).map_err(|_| {
+                ArenaError::OverLimit {
+                    label: self.label.clone(),
+                    requested: needed as u64,
+                    limit: u64::from(u32::MAX),
+                    what: Limit::ElementIndex,
+                }
+            })?;
         let table = self.indirect.alloc(u64::from(capacity) * ARGS_BYTES)?;
-        if !state.records.is_empty() {
-            self.indirect
-                .write(table, 0, bytemuck::cast_slice(&state.records))?;
+        if !state.records.is_empty()
+            && let Err(e) = self
+                .indirect
+                .write(table, 0, bytemuck::cast_slice(&state.records))
+        {
+            let _ = self.indirect.free(table);
+            return Err(e);
         }
-        self.indirect.free(state.table)?;
-        state.table = table;
+        let old = std::mem::replace(&mut state.table, table);
+        let freed = self.indirect.free(old);
+        debug_assert!(freed.is_ok(), "{freed:?}");
         state.table_capacity = capacity;
         state.table_generation = state.table_generation.wrapping_add(1);
         Ok(())
-    }
-
-    fn write_record(&self, state: &PoolState<V, I>, dense: u32) -> Result<(), ArenaError> {
-        let record = &state.records[dense as usize];
-        self.indirect.write(
-            state.table,
-            u64::from(dense) * ARGS_BYTES,
-            bytemuck::bytes_of(record),
-        )
     }
 }
 

@@ -30,6 +30,9 @@ pub struct ArenaStats {
     pub pending_free: u64,
     /// Times the buffer grew.
     pub growth_count: u32,
+    /// Bytes growth has copied from old buffers to new ones, in total: only the used
+    /// prefix of each old buffer (up to the end of its last allocation) is copied.
+    pub growth_bytes_copied: u64,
     /// Bumped on every buffer replacement.
     pub buffer_generation: u32,
 }
@@ -92,6 +95,7 @@ impl Arena {
                     .sum::<u32>(),
             pending_free: state.pending.iter().map(|g| g.bytes).sum(),
             growth_count: state.growth_count,
+            growth_bytes_copied: state.growth_bytes_copied,
             buffer_generation: state.buffer_generation,
         }
     }
@@ -131,19 +135,13 @@ impl Drop for Arena {
             let first: Vec<String> = state
                 .slots
                 .iter()
-                .filter(|s| s.allocation.is_some())
                 .take(8)
-                .map(|s| format!("{}..{}", s.offset, s.offset + s.size))
+                .map(|(_, s)| format!("{}..{}", s.offset, s.offset + s.size))
                 .collect();
             log::warn!(
                 "{}: dropped with {live} live allocations ({} bytes), e.g. {}",
                 self.label,
-                state
-                    .slots
-                    .iter()
-                    .filter(|s| s.allocation.is_some())
-                    .map(|s| s.size)
-                    .sum::<u64>(),
+                state.slots.iter().map(|(_, s)| s.size).sum::<u64>(),
                 first.join(", ")
             );
         }

@@ -1,46 +1,30 @@
-//! Shared by the examples and the GPU tests: a generator of varied meshes laid out
-//! on a grid, an offscreen renderer for `shaders/mesh.wgsl`, pixel readback and PNG
-//! output.
-
-#![allow(dead_code)]
+//! The 2D scene shared by the examples, the GPU tests and the benchmarks: a generator
+//! of varied meshes laid out on a grid, an offscreen renderer for `shaders/mesh.wgsl`,
+//! pixel readback and PNG output.
 
 use std::path::Path;
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::readback;
+use crate::rng::Rng;
+
 /// The vertex format of `shaders/mesh.wgsl`: clip-space position and colour.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
 pub struct ColorVertex {
+    /// Clip-space position.
     pub position: [f32; 3],
+    /// Linear RGB.
     pub color: [f32; 3],
 }
 
 /// One generated mesh.
 pub struct Mesh {
+    /// Its vertices.
     pub vertices: Vec<ColorVertex>,
+    /// Its triangle list.
     pub indices: Vec<u32>,
-}
-
-/// Deterministic xorshift64.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-    pub fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
 }
 
 /// `count` meshes of four kinds (polygons, stars, rings, grids) with varied vertex
@@ -127,15 +111,21 @@ pub fn generate_meshes(count: usize, seed: u64) -> Vec<Mesh> {
 
 /// Offscreen target plus the pipeline of `shaders/mesh.wgsl`.
 pub struct Renderer {
+    /// The pipeline of `shaders/mesh.wgsl`.
     pub pipeline: wgpu::RenderPipeline,
+    /// The render target.
     pub texture: wgpu::Texture,
+    /// Target width in pixels.
     pub width: u32,
+    /// Target height in pixels.
     pub height: u32,
 }
 
+/// The render target's format.
 pub const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
 impl Renderer {
+    /// A renderer for [`ColorVertex`] meshes into a `width` x `height` target.
     pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Renderer {
         Renderer::with_vertex_stride(device, width, height, size_of::<ColorVertex>() as u64)
     }
@@ -266,17 +256,8 @@ impl Renderer {
                 depth_or_array_layers: 1,
             },
         );
-        let index = queue.submit([encoder.finish()]);
-        buffer
-            .slice(..)
-            .map_async(wgpu::MapMode::Read, |r| r.expect("map pixels"));
-        device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: None,
-            })
-            .expect("poll");
-        let view = buffer.get_mapped_range(..).expect("mapped pixels");
+        queue.submit([encoder.finish()]);
+        let view = readback::map(device, &buffer);
         let mut pixels = Vec::with_capacity((row * self.height) as usize);
         for y in 0..self.height as usize {
             pixels.extend_from_slice(&view[y * padded as usize..][..row as usize]);

@@ -1,12 +1,23 @@
 //! Creating a wgpu device without a window, for tests and CI.
 //!
-//! The helper honours `WGPU_BACKEND` (e.g. `vulkan`, `gl`) and `WGPU_ADAPTER_NAME`
-//! (a case-insensitive substring), prefers hardware adapters and falls back to
-//! software ones (lavapipe, llvmpipe, WARP). It logs the adapter it picks, and when
-//! there is none it fails with a message that says what to install — a test built on
-//! it can never pass by silently skipping.
+//! The helper honours `WGPU_BACKEND` (e.g. `vulkan`, `gl`), `WGPU_ADAPTER_NAME` (a
+//! case-insensitive substring) and `GPU_ARENA_LIMITS` (`adapter` or `webgpu`: open
+//! the device with everything the adapter offers, or with wgpu's default limits,
+//! which are WebGPU's, so code that only works with a software adapter's generous
+//! limits is caught). It prefers hardware adapters and falls back to software ones
+//! (lavapipe, llvmpipe, WARP). It logs the adapter it picks, and when there is none
+//! it fails with a message that says what to install — a test built on it can never
+//! pass by silently skipping.
+//!
+//! [`Harness`] runs one test body on every adapter found, reports per adapter, and
+//! takes named expected failures keyed on backend or adapter name, as wgpu's own
+//! test harness does.
 
 use std::fmt;
+
+mod harness;
+
+pub use harness::{ExpectedFailure, Harness, Outcome, Report};
 
 /// Options for [`Headless::new`]. Every field has a default.
 ///
@@ -24,8 +35,9 @@ pub struct HeadlessDescriptor {
     pub allow_software: bool,
     /// Features the device must have. Default: none.
     pub required_features: wgpu::Features,
-    /// Limits to request. Default (`None`): everything the adapter offers.
-    pub required_limits: Option<wgpu::Limits>,
+    /// Limits to open the device with. Default: `GPU_ARENA_LIMITS` if set (`adapter`
+    /// or `webgpu`), else [`DeviceLimits::Adapter`].
+    pub limits: DeviceLimits,
     /// Device label. Default: `"headless"`.
     pub label: &'static str,
 }
@@ -37,8 +49,62 @@ impl Default for HeadlessDescriptor {
             adapter_name: None,
             allow_software: true,
             required_features: wgpu::Features::empty(),
-            required_limits: None,
+            limits: DeviceLimits::from_env(),
             label: "headless",
+        }
+    }
+}
+
+/// The limits a headless device is opened with.
+///
+/// ```
+/// use gpu_arena::headless::{DeviceLimits, Headless, HeadlessDescriptor};
+/// let small = DeviceLimits::FromAdapter(|adapter| wgpu::Limits { max_buffer_size: 1 << 20, ..adapter.clone() });
+/// let gpu = Headless::new(&HeadlessDescriptor { limits: small, ..Default::default() }).unwrap();
+/// assert_eq!(gpu.device.limits().max_buffer_size, 1 << 20);
+/// ```
+#[derive(Clone, Debug)]
+pub enum DeviceLimits {
+    /// Everything the adapter offers.
+    Adapter,
+    /// wgpu's default limits, which are WebGPU's (256 MiB buffers, 128 MiB storage
+    /// bindings, ...), lowered where the adapter offers less.
+    WebGpuDefault,
+    /// Exactly these.
+    Exactly(Box<wgpu::Limits>),
+    /// Derived from the adapter's (for example, the adapter's with a smaller
+    /// `max_buffer_size`).
+    FromAdapter(fn(&wgpu::Limits) -> wgpu::Limits),
+}
+
+impl DeviceLimits {
+    /// `GPU_ARENA_LIMITS=webgpu` selects [`DeviceLimits::WebGpuDefault`]; anything
+    /// else (or nothing) [`DeviceLimits::Adapter`].
+    ///
+    /// ```
+    /// let limits = gpu_arena::headless::DeviceLimits::from_env();
+    /// # let _ = limits;
+    /// ```
+    pub fn from_env() -> DeviceLimits {
+        match std::env::var("GPU_ARENA_LIMITS").as_deref() {
+            Ok("webgpu") => DeviceLimits::WebGpuDefault,
+            _ => DeviceLimits::Adapter,
+        }
+    }
+
+    /// The limits to request from an adapter offering `adapter`.
+    ///
+    /// ```
+    /// use gpu_arena::headless::DeviceLimits;
+    /// let offered = wgpu::Limits { max_buffer_size: 1 << 40, ..Default::default() };
+    /// assert_eq!(DeviceLimits::WebGpuDefault.resolve(&offered).max_buffer_size, 256 << 20);
+    /// ```
+    pub fn resolve(&self, adapter: &wgpu::Limits) -> wgpu::Limits {
+        match self {
+            DeviceLimits::Adapter => adapter.clone(),
+            DeviceLimits::WebGpuDefault => wgpu::Limits::default().or_worse_values_from(adapter),
+            DeviceLimits::Exactly(limits) => (**limits).clone(),
+            DeviceLimits::FromAdapter(derive) => derive(adapter),
         }
     }
 }
@@ -120,6 +186,30 @@ pub struct Headless {
     pub info: wgpu::AdapterInfo,
 }
 
+/// What an adapter search found.
+struct Search {
+    instance: wgpu::Instance,
+    /// The adapters accepted, best first.
+    accepted: Vec<(wgpu::Adapter, wgpu::AdapterInfo)>,
+    /// The backends searched.
+    backends: wgpu::Backends,
+    /// The name filter in force.
+    adapter_name: Option<String>,
+    /// Adapters found but rejected, as `name (backend, type)`.
+    rejected: Vec<String>,
+}
+
+impl Search {
+    /// The error for a search that accepted nothing.
+    fn no_adapter(self) -> HeadlessError {
+        HeadlessError::NoAdapter {
+            backends: format!("{:?}", self.backends),
+            adapter_name: self.adapter_name,
+            seen: self.rejected,
+        }
+    }
+}
+
 /// Preference order: hardware first, software last.
 fn rank(device_type: wgpu::DeviceType) -> u8 {
     match device_type {
@@ -157,6 +247,24 @@ impl Headless {
     /// # drop(gpu);
     /// ```
     pub async fn new_async(desc: &HeadlessDescriptor) -> Result<Self, HeadlessError> {
+        let mut search = Self::search(desc).await;
+        if search.accepted.is_empty() {
+            return Err(search.no_adapter());
+        }
+        let (adapter, info) = search.accepted.remove(0);
+        log::info!(
+            "headless: using {} ({:?}, {:?}, driver {} {})",
+            info.name,
+            info.backend,
+            info.device_type,
+            info.driver,
+            info.driver_info
+        );
+        Self::open(search.instance, adapter, info, desc).await
+    }
+
+    /// The adapters `desc` accepts, best first, and what the search looked at.
+    async fn search(desc: &HeadlessDescriptor) -> Search {
         let backends = desc
             .backends
             .unwrap_or_else(|| wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all()));
@@ -185,29 +293,26 @@ impl Headless {
             }
         }
         candidates.sort_by_key(|(rank, _, _)| *rank);
-        let Some((_, adapter, info)) = candidates.into_iter().next() else {
-            return Err(HeadlessError::NoAdapter {
-                backends: format!("{backends:?}"),
-                adapter_name,
-                seen,
-            });
-        };
-        log::info!(
-            "headless: using {} ({:?}, {:?}, driver {} {})",
-            info.name,
-            info.backend,
-            info.device_type,
-            info.driver,
-            info.driver_info
-        );
-        let limits = desc
-            .required_limits
-            .clone()
-            .unwrap_or_else(|| adapter.limits());
+        Search {
+            instance,
+            accepted: candidates.into_iter().map(|(_, a, i)| (a, i)).collect(),
+            backends,
+            adapter_name,
+            rejected: seen,
+        }
+    }
+
+    /// Opens a device on `adapter` as `desc` says.
+    async fn open(
+        instance: wgpu::Instance,
+        adapter: wgpu::Adapter,
+        info: wgpu::AdapterInfo,
+        desc: &HeadlessDescriptor,
+    ) -> Result<Self, HeadlessError> {
         let device_desc = wgpu::DeviceDescriptor {
             label: Some(desc.label),
             required_features: desc.required_features,
-            required_limits: limits,
+            required_limits: desc.limits.resolve(&adapter.limits()),
             ..Default::default()
         };
         let (device, queue) = adapter.request_device(&device_desc).await.map_err(|e| {
@@ -223,6 +328,41 @@ impl Headless {
             queue,
             info,
         })
+    }
+
+    /// Every adapter `desc` accepts, hardware first, each with its own device.
+    ///
+    /// # Errors
+    /// [`HeadlessError::NoAdapter`] when none matches (with what to install), or the
+    /// first [`HeadlessError::RequestDevice`].
+    ///
+    /// ```
+    /// let all = gpu_arena::headless::Headless::all(&Default::default()).unwrap();
+    /// assert!(!all.is_empty());
+    /// ```
+    pub fn all(desc: &HeadlessDescriptor) -> Result<Vec<Headless>, HeadlessError> {
+        pollster::block_on(Self::all_async(desc))
+    }
+
+    /// [`Self::all`] as a future.
+    ///
+    /// # Errors
+    /// As [`Self::all`].
+    ///
+    /// ```
+    /// let all = pollster::block_on(gpu_arena::headless::Headless::all_async(&Default::default())).unwrap();
+    /// # drop(all);
+    /// ```
+    pub async fn all_async(desc: &HeadlessDescriptor) -> Result<Vec<Headless>, HeadlessError> {
+        let search = Self::search(desc).await;
+        if search.accepted.is_empty() {
+            return Err(search.no_adapter());
+        }
+        let mut all = Vec::with_capacity(search.accepted.len());
+        for (adapter, info) in search.accepted {
+            all.push(Self::open(search.instance.clone(), adapter, info, desc).await?);
+        }
+        Ok(all)
     }
 
     /// One line naming the adapter: `name (backend, type)`.

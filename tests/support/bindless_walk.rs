@@ -1,9 +1,9 @@
-//! Shared by the `bindless_pool` example and the bindless GPU test: one dispatch of
-//! `shaders/bindless_walk.wgsl` over a pool's whole table, and the same hash on the CPU.
-
-#![allow(dead_code)]
+//! One dispatch of `shaders/bindless_walk.wgsl` over a bindless pool's whole table,
+//! and the same hash on the CPU (the `bindless_pool` example and the GPU tests).
 
 use gpu_arena::bindless::BindlessPool;
+
+use crate::readback;
 
 /// What the shader computes for one record.
 pub fn hash(record: &[u32]) -> u32 {
@@ -38,7 +38,7 @@ pub fn run(
         usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         mapped_at_creation: false,
     });
-    let readback = device.create_buffer(&wgpu::BufferDescriptor {
+    let staging = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("results readback"),
         size: results.size(),
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
@@ -71,17 +71,8 @@ pub fn run(
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(count.div_ceil(64), 1, 1);
     }
-    encoder.copy_buffer_to_buffer(&results, 0, &readback, 0, results.size());
-    let index = queue.submit([encoder.finish()]);
-    let (sender, receiver) = std::sync::mpsc::channel();
-    readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-        let _ = sender.send(r);
-    });
-    device.poll(wgpu::PollType::Wait {
-        submission_index: Some(index),
-        timeout: None,
-    })?;
-    receiver.recv()??;
-    let out: Vec<u32> = bytemuck::pod_collect_to_vec(&readback.get_mapped_range(..)?);
+    encoder.copy_buffer_to_buffer(&results, 0, &staging, 0, results.size());
+    queue.submit([encoder.finish()]);
+    let out: Vec<u32> = bytemuck::pod_collect_to_vec(&readback::map(device, &staging));
     Ok(out[..count as usize].to_vec())
 }

@@ -1,0 +1,16 @@
+//! Every GPU test, in one binary with one device per adapter for the whole run
+//! (`gpu_suballoc::harness`). Each test runs on every adapter found (lavapipe and
+//! llvmpipe on a machine without a GPU) and reads its results back.
+//!
+//! `GPU_ARENA_LIMITS=webgpu` opens the devices with wgpu's default (WebGPU) limits;
+//! CI runs the suite once that way too.
+
+mod arena;
+mod bindless;
+mod compaction;
+mod deferred;
+mod headless;
+mod leak_report;
+mod limits;
+mod mesh_pool;
+mod upload;

@@ -1,0 +1,291 @@
+//! GPU tests of `MeshPool`: pictures drawn from the pool equal pictures drawn with one
+//! buffer per mesh, and churn with growth keeps every mesh's data and draw correct.
+
+use std::collections::HashMap;
+
+use gpu_arena::headless::Headless;
+use gpu_arena::mesh_pool::{DrawPath, MeshHandle, MeshPool, MeshPoolDescriptor};
+use gpu_suballoc::readback::differing_pixels;
+use gpu_suballoc::reference::PerMeshBuffers;
+use gpu_suballoc::scene::{self, ColorVertex, Mesh, Renderer};
+use gpu_suballoc::{Rng, on_every_adapter};
+
+const SIZE: u32 = 192;
+
+fn pool(gpu: &Headless, desc: MeshPoolDescriptor<'_>) -> MeshPool<ColorVertex, u32> {
+    MeshPool::new(&gpu.device, &gpu.queue, &desc).expect("pool")
+}
+
+/// The reference picture: every mesh in its own vertex and index buffer.
+fn render_per_mesh_buffers(gpu: &Headless, renderer: &Renderer, meshes: &[&Mesh]) -> Vec<u8> {
+    let reference = PerMeshBuffers::new(
+        &gpu.device,
+        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
+    );
+    renderer.render(&gpu.device, &gpu.queue, |pass| reference.draw(pass));
+    renderer.read_pixels(&gpu.device, &gpu.queue)
+}
+
+#[test]
+fn pooled_indirect_draw_is_pixel_identical_to_one_buffer_per_mesh() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(150, 42);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                draw: DrawPath::for_adapter(&gpu.adapter),
+                initial_vertex_bytes: 4096,
+                ..Default::default()
+            },
+        );
+        for m in &meshes {
+            pool.insert(&m.vertices, &m.indices).unwrap();
+        }
+        let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
+        let calls = renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        if pool.uses_indirect() {
+            assert_eq!(calls, 1, "one indirect call draws the whole pool");
+        }
+        let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
+        let reference = render_per_mesh_buffers(gpu, &renderer, &meshes.iter().collect::<Vec<_>>());
+        assert!(
+            reference.chunks(4).any(|p| p[0] > 40),
+            "the reference picture is not empty"
+        );
+        assert_eq!(
+            differing_pixels(&pooled, &reference),
+            0,
+            "tolerance: pixel-identical"
+        );
+    });
+}
+
+#[test]
+fn fallback_draw_each_is_pixel_identical_too() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(60, 9);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                draw: DrawPath::PerMesh,
+                ..Default::default()
+            },
+        );
+        for m in &meshes {
+            pool.insert(&m.vertices, &m.indices).unwrap();
+        }
+        let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
+        assert_eq!(
+            renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0)),
+            60
+        );
+        let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
+        let reference = render_per_mesh_buffers(gpu, &renderer, &meshes.iter().collect::<Vec<_>>());
+        assert_eq!(differing_pixels(&pooled, &reference), 0);
+    });
+}
+
+#[test]
+fn mesh_churn_with_growth_keeps_data_args_and_picture_correct() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(400, 5);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                draw: DrawPath::for_adapter(&gpu.adapter),
+                initial_vertex_bytes: 1024,
+                initial_index_bytes: 512,
+                initial_meshes: 16,
+                ..Default::default()
+            },
+        );
+        let start = pool.generations();
+        let mut rng = Rng(11);
+        let mut live: Vec<(MeshHandle, usize)> = Vec::new();
+        for step in 0..3000 {
+            if live.is_empty() || rng.below(100) < 55 {
+                let which = rng.below(meshes.len() as u64) as usize;
+                let m = &meshes[which];
+                live.push((pool.insert(&m.vertices, &m.indices).unwrap(), which));
+            } else {
+                let (h, _) = live.swap_remove(rng.below(live.len() as u64) as usize);
+                pool.remove(h).unwrap();
+                assert!(
+                    pool.remove(h).is_err(),
+                    "step {step}: stale mesh handle refused"
+                );
+            }
+        }
+        assert_eq!(pool.len(), live.len());
+        let changed = pool.generations().changed_since(&start);
+        assert!(
+            changed.vertex && changed.index && changed.indirect,
+            "growth reported: {changed:?}"
+        );
+
+        // Every remaining mesh's data reads back as its source, and its record points at it.
+        let records = pool.read_records().unwrap();
+        let by_args: HashMap<(u32, i32), u32> = records
+            .iter()
+            .map(|r| ((r.first_index, r.base_vertex), r.index_count))
+            .collect();
+        assert_eq!(
+            records.len(),
+            live.len(),
+            "exactly the live meshes are in the table"
+        );
+        for (h, which) in &live {
+            let (v, i) = pool.ranges(*h).unwrap();
+            assert_eq!(
+                pool.vertex_arena().read_slice(v).unwrap(),
+                meshes[*which].vertices
+            );
+            assert_eq!(
+                pool.index_arena().read_slice(i).unwrap(),
+                meshes[*which].indices
+            );
+            let args = pool.draw_args(*h).unwrap();
+            assert_eq!(
+                args.base_vertex as u32,
+                pool.vertex_arena().elements(v).unwrap().first
+            );
+            assert_eq!(
+                args.first_index,
+                pool.index_arena().elements(i).unwrap().first
+            );
+            assert_eq!(
+                by_args.get(&(args.first_index, args.base_vertex)),
+                Some(&args.index_count),
+                "GPU record matches"
+            );
+        }
+
+        // Drawing after churn shows exactly the live meshes (same order as the record table).
+        let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
+        let mut ordered: Vec<&Mesh> = Vec::new();
+        let lookup: HashMap<(u32, i32), usize> = live
+            .iter()
+            .map(|(h, which)| {
+                let a = pool.draw_args(*h).unwrap();
+                ((a.first_index, a.base_vertex), *which)
+            })
+            .collect();
+        for r in &records {
+            ordered.push(&meshes[lookup[&(r.first_index, r.base_vertex)]]);
+        }
+        let reference = render_per_mesh_buffers(gpu, &renderer, &ordered);
+        assert_eq!(differing_pixels(&pooled, &reference), 0);
+    });
+}
+
+#[test]
+fn foreign_and_stale_mesh_handles_are_refused() {
+    on_every_adapter(|gpu| {
+        let one = pool(gpu, MeshPoolDescriptor::default());
+        let two = pool(gpu, MeshPoolDescriptor::default());
+        let tri = [ColorVertex {
+            position: [0.0; 3],
+            color: [1.0; 3],
+        }; 3];
+        let a = one.insert(&tri, &[0, 1, 2]).unwrap();
+        let b = two.insert(&tri, &[0, 1, 2]).unwrap();
+        assert!(two.remove(a).is_err());
+        assert!(two.draw_args(a).is_err());
+        one.remove(a).unwrap();
+        let c = one.insert(&tri, &[2, 1, 0]).unwrap();
+        assert!(
+            one.draw_args(a).is_err(),
+            "stale handle does not see the new tenant"
+        );
+        assert_eq!(one.draw_args(c).unwrap().index_count, 3);
+        assert_eq!(two.draw_args(b).unwrap().index_count, 3);
+    });
+}
+
+#[test]
+fn empty_meshes_are_refused_without_leaking() {
+    on_every_adapter(|gpu| {
+        let pool = pool(gpu, MeshPoolDescriptor::default());
+        let tri = [ColorVertex {
+            position: [0.0; 3],
+            color: [1.0; 3],
+        }; 3];
+        assert!(pool.insert(&tri, &[]).is_err());
+        assert!(pool.insert(&[], &[0, 1, 2]).is_err());
+        assert_eq!(pool.vertex_arena().stats().live_allocations, 0);
+        assert_eq!(pool.index_arena().stats().live_allocations, 0);
+        assert!(pool.is_empty());
+    });
+}
+
+#[test]
+fn insert_batch_matches_single_inserts() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(50, 3);
+        let pool: MeshPool<ColorVertex, u32> = MeshPool::new(
+            &gpu.device,
+            &gpu.queue,
+            &MeshPoolDescriptor {
+                initial_vertex_bytes: 256,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let handles = pool
+            .insert_batch(
+                &meshes
+                    .iter()
+                    .map(|m| (&m.vertices[..], &m.indices[..]))
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap();
+        assert_eq!(pool.len(), 50);
+        for (h, m) in handles.iter().zip(&meshes) {
+            let (v, i) = pool.ranges(*h).unwrap();
+            assert_eq!(pool.vertex_arena().read_slice(v).unwrap(), m.vertices);
+            assert_eq!(pool.index_arena().read_slice(i).unwrap(), m.indices);
+        }
+        let empty: [ColorVertex; 0] = [];
+        assert!(
+            pool.insert_batch(&[
+                (&meshes[0].vertices[..], &meshes[0].indices[..]),
+                (&empty[..], &[0u32][..])
+            ])
+            .is_err()
+        );
+        assert_eq!(pool.len(), 50, "a failed batch leaves nothing behind");
+        assert_eq!(pool.vertex_arena().stats().live_allocations, 50);
+    });
+}
+
+#[test]
+fn a_cleared_pool_refills_to_the_same_picture() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(80, 12);
+        let list: Vec<_> = meshes
+            .iter()
+            .map(|m| (&m.vertices[..], &m.indices[..]))
+            .collect();
+        let pool: MeshPool<ColorVertex, u32> = MeshPool::new(
+            &gpu.device,
+            &gpu.queue,
+            &MeshPoolDescriptor {
+                draw: DrawPath::for_adapter(&gpu.adapter),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let first = pool.insert_batch(&list).unwrap();
+        let renderer = Renderer::new(&gpu.device, 128, 128);
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        let before = renderer.read_pixels(&gpu.device, &gpu.queue);
+        pool.clear();
+        assert!(pool.is_empty() && pool.draw_args(first[0]).is_err());
+        assert_eq!(pool.vertex_arena().stats().live_allocations, 0);
+        pool.insert_batch(&list).unwrap();
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        assert!(renderer.read_pixels(&gpu.device, &gpu.queue) == before);
+    });
+}

@@ -1,0 +1,15 @@
+//! Test support for this workspace, in one place (as wgpu's own test crate does): the
+//! seeded generator, the scenes and their reference renderer, readback helpers, the
+//! shared GPU harness and the bindless walk. The GPU tests (`tests/gpu`), the
+//! benchmarks and the examples all use it; nothing here is part of the published
+//! crates.
+
+pub mod bindless_walk;
+pub mod gpu;
+pub mod readback;
+pub mod reference;
+pub mod rng;
+pub mod scene;
+
+pub use gpu::{harness, on_every_adapter};
+pub use rng::Rng;

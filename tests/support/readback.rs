@@ -1,0 +1,47 @@
+//! Reading GPU buffers back in tests (blocking: native test code only).
+
+/// Maps `buffer` (which must be `MAP_READ` and have its copies submitted) and returns
+/// its bytes.
+pub fn map(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Vec<u8> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+        let _ = sender.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .expect("poll");
+    receiver
+        .recv()
+        .expect("map callback")
+        .expect("map readback buffer");
+    let bytes = buffer.get_mapped_range(..).expect("mapped range").to_vec();
+    buffer.unmap();
+    bytes
+}
+
+/// Copies `size` bytes at `offset` of `source` into a new readback buffer, submits
+/// and maps it.
+pub fn copy_and_map(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    source: &wgpu::Buffer,
+    offset: u64,
+    size: u64,
+) -> Vec<u8> {
+    let staging = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("test readback"),
+        size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = device.create_command_encoder(&Default::default());
+    encoder.copy_buffer_to_buffer(source, offset, &staging, 0, size);
+    queue.submit([encoder.finish()]);
+    map(device, &staging)
+}
+
+/// How many RGBA8 pixels differ between two pictures of the same size.
+pub fn differing_pixels(a: &[u8], b: &[u8]) -> usize {
+    assert_eq!(a.len(), b.len(), "pictures of different sizes");
+    a.chunks(4).zip(b.chunks(4)).filter(|(x, y)| x != y).count()
+}

@@ -1,0 +1,49 @@
+//! The reference renderer: every mesh in a vertex and an index buffer of its own,
+//! one `draw_indexed` each. Pool renders are compared with it pixel for pixel, and
+//! the benchmarks time it as the way without a pool.
+
+use bytemuck::Pod;
+use wgpu::util::DeviceExt;
+
+/// One vertex and one index buffer per mesh.
+pub struct PerMeshBuffers {
+    /// Each mesh's vertex buffer, index buffer and index count.
+    pub buffers: Vec<(wgpu::Buffer, wgpu::Buffer, u32)>,
+}
+
+impl PerMeshBuffers {
+    /// Uploads every mesh with `create_buffer_init`.
+    pub fn new<'a, V: Pod + 'a>(
+        device: &wgpu::Device,
+        meshes: impl IntoIterator<Item = (&'a [V], &'a [u32])>,
+    ) -> PerMeshBuffers {
+        let buffers = meshes
+            .into_iter()
+            .map(|(vertices, indices)| {
+                let init = |contents: &[u8], usage| {
+                    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: None,
+                        contents,
+                        usage,
+                    })
+                };
+                (
+                    init(bytemuck::cast_slice(vertices), wgpu::BufferUsages::VERTEX),
+                    init(bytemuck::cast_slice(indices), wgpu::BufferUsages::INDEX),
+                    indices.len() as u32,
+                )
+            })
+            .collect();
+        PerMeshBuffers { buffers }
+    }
+
+    /// Binds each mesh's buffers and draws it; returns the number of draw calls.
+    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>) -> u32 {
+        for (vertices, indices, count) in &self.buffers {
+            pass.set_vertex_buffer(0, vertices.slice(..));
+            pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+            pass.draw_indexed(0..*count, 0, 0..1);
+        }
+        self.buffers.len() as u32
+    }
+}
