@@ -24,6 +24,7 @@ use criterion::{BatchSize, Criterion};
 use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
 use gpu_arena::{Arena, ArenaDescriptor};
+use gpu_suballoc::reference::PerMeshBuffers;
 use gpu_suballoc::{Rng, scene};
 use wgpu::util::DeviceExt;
 
@@ -88,29 +89,15 @@ fn fill(gpu: &Headless, pool: &MeshPool<Vertex, u32>, m: &Meshes) {
     wait(gpu);
 }
 
-fn per_mesh_buffers(gpu: &Headless, m: &Meshes) -> Vec<(wgpu::Buffer, wgpu::Buffer, u32)> {
-    let buffers = m
-        .vertices
-        .iter()
-        .zip(&m.indices)
-        .map(|(v, i)| {
-            let vb = gpu
-                .device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: None,
-                    contents: bytemuck::cast_slice(v),
-                    usage: wgpu::BufferUsages::VERTEX,
-                });
-            let ib = gpu
-                .device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: None,
-                    contents: bytemuck::cast_slice(i),
-                    usage: wgpu::BufferUsages::INDEX,
-                });
-            (vb, ib, i.len() as u32)
-        })
-        .collect();
+/// The reference: one `create_buffer_init` per vertex and index array, uploaded.
+fn per_mesh_buffers(gpu: &Headless, m: &Meshes) -> PerMeshBuffers {
+    let buffers = PerMeshBuffers::new(
+        &gpu.device,
+        m.vertices
+            .iter()
+            .zip(&m.indices)
+            .map(|(v, i)| (&v[..], &i[..])),
+    );
     gpu.queue.submit([]);
     wait(gpu);
     buffers
@@ -219,197 +206,197 @@ fn main() {
         return;
     }
 
-    let moved_mib;
     let mut c = Criterion::default()
         .configure_from_args()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1));
-    {
-        let mut group = c.benchmark_group(format!("pack-{backend}"));
-        group.measurement_time(Duration::from_secs(20));
-        // A long-lived pool refilled (as for a level load): warm staging and buffers.
-        let reused = pack(&gpu, &m);
-        group.bench_function("mesh_pool_reused", |b| {
-            b.iter(|| {
-                reused.clear();
-                fill(&gpu, &reused, &m);
-            })
-        });
-        // A brand-new pool each time: fresh buffers and staging memory.
-        group.bench_function("mesh_pool_new", |b| {
-            b.iter_batched(|| (), |_| pack(&gpu, &m), BatchSize::PerIteration)
-        });
-        group.bench_function("per_mesh_buffers", |b| {
-            b.iter_batched(
-                || (),
-                |_| per_mesh_buffers(&gpu, &m),
-                BatchSize::PerIteration,
-            )
-        });
-        group.finish();
-    }
-    {
-        let t = target(&gpu);
-        let pool = pack(&gpu, &m);
-        let buffers = per_mesh_buffers(&gpu, &m);
-        let mut group = c.benchmark_group(format!("draw-{backend}"));
-        group.measurement_time(Duration::from_secs(8));
-        group.bench_function("pool_one_indirect_call", |b| {
-            b.iter_custom(|n| frames(&gpu, &t, n, |pass| _ = black_box(pool.draw(pass, 0))))
-        });
-        // The pool's fallback path: buffers bound once, one `draw_indexed` per mesh.
-        group.bench_function("pool_draw_each", |b| {
-            b.iter_custom(|n| frames(&gpu, &t, n, |pass| _ = black_box(pool.draw_each(pass, 0))))
-        });
-        // Reference floor: the same triangles in one draw over merged buffers (indices
-        // rebased). What remains is the adapter's own per-vertex and per-triangle work;
-        // on GL that runs inside `submit`, so it bounds every draw variant above.
-        let (merged_v, merged_i, merged_count) = merged_buffers(&gpu, &m);
-        group.bench_function("merged_single_draw", |b| {
-            b.iter_custom(|n| {
-                frames(&gpu, &t, n, |pass| {
-                    pass.set_vertex_buffer(0, merged_v.slice(..));
-                    pass.set_index_buffer(merged_i.slice(..), wgpu::IndexFormat::Uint32);
-                    pass.draw_indexed(0..merged_count, 0, 0..1);
-                })
-            })
-        });
-        group.bench_function("per_mesh_draw_indexed", |b| {
-            b.iter_custom(|n| {
-                frames(&gpu, &t, n, |pass| {
-                    for (v, i, count) in &buffers {
-                        pass.set_vertex_buffer(0, v.slice(..));
-                        pass.set_index_buffer(i.slice(..), wgpu::IndexFormat::Uint32);
-                        pass.draw_indexed(0..*count, 0, 0..1);
-                    }
-                })
-            })
-        });
-        group.finish();
-    }
-    {
-        let data: Vec<u8> = (0..UPLOAD_WRITES * UPLOAD_CHUNK)
-            .map(|i| (i * 31) as u8)
-            .collect();
-        let arena = Arena::new(
-            &gpu.device,
-            &gpu.queue,
-            &ArenaDescriptor {
-                label: Some("upload"),
-                usage: wgpu::BufferUsages::STORAGE,
-                initial_size: (UPLOAD_WRITES * UPLOAD_CHUNK) as u64,
-                upload_chunk_size: (UPLOAD_WRITES * UPLOAD_CHUNK) as u64,
-                ..Default::default()
-            },
-        )
-        .expect("arena");
-        let handles: Vec<_> = (0..UPLOAD_WRITES)
-            .map(|_| arena.alloc(UPLOAD_CHUNK as u64).expect("alloc"))
-            .collect();
-        let mut group = c.benchmark_group(format!("upload-{backend}"));
-        group.throughput(criterion::Throughput::Bytes(data.len() as u64));
-        group.measurement_time(Duration::from_secs(8));
-        group.bench_function("batched_borrowed_16384x4KiB", |b| {
-            b.iter_custom(|n| {
-                (0..n)
-                    .map(|_| {
-                        let start = Instant::now();
-                        let mut batch = arena.batch();
-                        for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
-                            batch.write_borrowed(*h, 0, chunk).expect("write");
-                        }
-                        black_box(batch.submit().expect("submit"));
-                        let elapsed = start.elapsed();
-                        wait(&gpu);
-                        arena.maintain();
-                        elapsed
-                    })
-                    .sum()
-            })
-        });
-        group.bench_function("batched_16384x4KiB", |b| {
-            b.iter_custom(|n| {
-                (0..n)
-                    .map(|_| {
-                        let start = Instant::now();
-                        let mut batch = arena.batch();
-                        for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
-                            batch.write(*h, 0, chunk).expect("write");
-                        }
-                        black_box(batch.submit().expect("submit"));
-                        let elapsed = start.elapsed();
-                        wait(&gpu);
-                        arena.maintain(); // recalls the staging chunk, as a frame loop would
-                        elapsed
-                    })
-                    .sum()
-            })
-        });
-        group.bench_function("write_buffer_16384x4KiB", |b| {
-            b.iter_custom(|n| {
-                (0..n)
-                    .map(|_| {
-                        let start = Instant::now();
-                        for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
-                            arena.write(*h, 0, chunk).expect("write");
-                        }
-                        gpu.queue.submit([]);
-                        let elapsed = start.elapsed();
-                        wait(&gpu);
-                        elapsed
-                    })
-                    .sum()
-            })
-        });
-        let mut copy = vec![0u8; data.len()];
-        group.bench_function("memcpy", |b| {
-            b.iter(|| {
-                copy.copy_from_slice(black_box(&data));
-                black_box(&copy);
-            })
-        });
-        group.finish();
-    }
-    {
-        let mut group = c.benchmark_group(format!("compact-{backend}"));
-        group.measurement_time(Duration::from_secs(8));
-        let mut moved = 0u64;
-        group.bench_function("full_64MiB_half_freed", |b| {
-            b.iter_batched(
-                || {
-                    let arena = Arena::new(
-                        &gpu.device,
-                        &gpu.queue,
-                        &ArenaDescriptor {
-                            usage: wgpu::BufferUsages::STORAGE,
-                            initial_size: 64 << 20,
-                            ..Default::default()
-                        },
-                    )
-                    .expect("arena");
-                    let hs: Vec<_> = (0..4096)
-                        .map(|_| arena.alloc(16 << 10).expect("alloc"))
-                        .collect();
-                    for h in hs.iter().step_by(2) {
-                        arena.free(*h).expect("free");
-                    }
-                    wait(&gpu);
-                    arena
-                },
-                |arena| {
-                    let report = arena.compact(None).expect("compact");
-                    wait(&gpu);
-                    moved = report.bytes_moved;
-                    arena
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        group.finish();
-        moved_mib = moved as f64 / (1 << 20) as f64;
-    }
+    bench_pack(&mut c, &gpu, &backend, &m);
+    bench_draw(&mut c, &gpu, &backend, &m);
+    bench_upload(&mut c, &gpu, &backend);
+    let moved_mib = bench_compact(&mut c, &gpu, &backend);
     c.final_summary();
     report(&backend, moved_mib, started);
+}
+
+/// `pack/*`: filling a pool, reused and brand-new, against per-mesh buffers.
+fn bench_pack(c: &mut Criterion, gpu: &Headless, backend: &str, m: &Meshes) {
+    let mut group = c.benchmark_group(format!("pack-{backend}"));
+    group.measurement_time(Duration::from_secs(20));
+    // A long-lived pool refilled (as for a level load): warm staging and buffers.
+    let reused = pack(gpu, m);
+    group.bench_function("mesh_pool_reused", |b| {
+        b.iter(|| {
+            reused.clear();
+            fill(gpu, &reused, m);
+        })
+    });
+    // A brand-new pool each time: fresh buffers and staging memory.
+    group.bench_function("mesh_pool_new", |b| {
+        b.iter_batched(|| (), |_| pack(gpu, m), BatchSize::PerIteration)
+    });
+    group.bench_function("per_mesh_buffers", |b| {
+        b.iter_batched(|| (), |_| per_mesh_buffers(gpu, m), BatchSize::PerIteration)
+    });
+    group.finish();
+}
+
+/// `draw/*`: CPU time to encode and submit drawing every mesh, four ways.
+fn bench_draw(c: &mut Criterion, gpu: &Headless, backend: &str, m: &Meshes) {
+    let t = target(gpu);
+    let pool = pack(gpu, m);
+    let buffers = per_mesh_buffers(gpu, m);
+    let mut group = c.benchmark_group(format!("draw-{backend}"));
+    group.measurement_time(Duration::from_secs(8));
+    group.bench_function("pool_one_indirect_call", |b| {
+        b.iter_custom(|n| frames(gpu, &t, n, |pass| _ = black_box(pool.draw(pass, 0))))
+    });
+    // The pool's fallback path: buffers bound once, one `draw_indexed` per mesh.
+    group.bench_function("pool_draw_each", |b| {
+        b.iter_custom(|n| frames(gpu, &t, n, |pass| _ = black_box(pool.draw_each(pass, 0))))
+    });
+    // Reference floor: the same triangles in one draw over merged buffers (indices
+    // rebased). What remains is the adapter's own per-vertex and per-triangle work;
+    // on GL that runs inside `submit`, so it bounds every draw variant above.
+    let (merged_v, merged_i, merged_count) = merged_buffers(gpu, m);
+    group.bench_function("merged_single_draw", |b| {
+        b.iter_custom(|n| {
+            frames(gpu, &t, n, |pass| {
+                pass.set_vertex_buffer(0, merged_v.slice(..));
+                pass.set_index_buffer(merged_i.slice(..), wgpu::IndexFormat::Uint32);
+                pass.draw_indexed(0..merged_count, 0, 0..1);
+            })
+        })
+    });
+    group.bench_function("per_mesh_draw_indexed", |b| {
+        b.iter_custom(|n| frames(gpu, &t, n, |pass| _ = black_box(buffers.draw(pass))))
+    });
+    group.finish();
+}
+
+/// `upload/*`: 64 MiB as 16,384 writes of 4 KiB, batched and not, against memcpy.
+fn bench_upload(c: &mut Criterion, gpu: &Headless, backend: &str) {
+    let data: Vec<u8> = (0..UPLOAD_WRITES * UPLOAD_CHUNK)
+        .map(|i| (i * 31) as u8)
+        .collect();
+    let arena = Arena::new(
+        &gpu.device,
+        &gpu.queue,
+        &ArenaDescriptor {
+            label: Some("upload"),
+            usage: wgpu::BufferUsages::STORAGE,
+            initial_size: (UPLOAD_WRITES * UPLOAD_CHUNK) as u64,
+            upload_chunk_size: (UPLOAD_WRITES * UPLOAD_CHUNK) as u64,
+            ..Default::default()
+        },
+    )
+    .expect("arena");
+    let handles: Vec<_> = (0..UPLOAD_WRITES)
+        .map(|_| arena.alloc(UPLOAD_CHUNK as u64).expect("alloc"))
+        .collect();
+    let mut group = c.benchmark_group(format!("upload-{backend}"));
+    group.throughput(criterion::Throughput::Bytes(data.len() as u64));
+    group.measurement_time(Duration::from_secs(8));
+    group.bench_function("batched_borrowed_16384x4KiB", |b| {
+        b.iter_custom(|n| {
+            (0..n)
+                .map(|_| {
+                    let start = Instant::now();
+                    let mut batch = arena.batch();
+                    for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                        batch.write_borrowed(*h, 0, chunk).expect("write");
+                    }
+                    black_box(batch.submit().expect("submit"));
+                    let elapsed = start.elapsed();
+                    wait(gpu);
+                    arena.maintain();
+                    elapsed
+                })
+                .sum()
+        })
+    });
+    group.bench_function("batched_16384x4KiB", |b| {
+        b.iter_custom(|n| {
+            (0..n)
+                .map(|_| {
+                    let start = Instant::now();
+                    let mut batch = arena.batch();
+                    for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                        batch.write(*h, 0, chunk).expect("write");
+                    }
+                    black_box(batch.submit().expect("submit"));
+                    let elapsed = start.elapsed();
+                    wait(gpu);
+                    arena.maintain(); // recalls the staging chunk, as a frame loop would
+                    elapsed
+                })
+                .sum()
+        })
+    });
+    group.bench_function("write_buffer_16384x4KiB", |b| {
+        b.iter_custom(|n| {
+            (0..n)
+                .map(|_| {
+                    let start = Instant::now();
+                    for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                        arena.write(*h, 0, chunk).expect("write");
+                    }
+                    gpu.queue.submit([]);
+                    let elapsed = start.elapsed();
+                    wait(gpu);
+                    elapsed
+                })
+                .sum()
+        })
+    });
+    let mut copy = vec![0u8; data.len()];
+    group.bench_function("memcpy", |b| {
+        b.iter(|| {
+            copy.copy_from_slice(black_box(&data));
+            black_box(&copy);
+        })
+    });
+    group.finish();
+}
+
+/// `compact/*`: full compaction of a 64 MiB arena with every other allocation freed;
+/// returns the MiB moved.
+fn bench_compact(c: &mut Criterion, gpu: &Headless, backend: &str) -> f64 {
+    let mut group = c.benchmark_group(format!("compact-{backend}"));
+    group.measurement_time(Duration::from_secs(8));
+    let mut moved = 0u64;
+    group.bench_function("full_64MiB_half_freed", |b| {
+        b.iter_batched(
+            || {
+                let arena = Arena::new(
+                    &gpu.device,
+                    &gpu.queue,
+                    &ArenaDescriptor {
+                        usage: wgpu::BufferUsages::STORAGE,
+                        initial_size: 64 << 20,
+                        ..Default::default()
+                    },
+                )
+                .expect("arena");
+                let hs: Vec<_> = (0..4096)
+                    .map(|_| arena.alloc(16 << 10).expect("alloc"))
+                    .collect();
+                for h in hs.iter().step_by(2) {
+                    arena.free(*h).expect("free");
+                }
+                wait(gpu);
+                arena
+            },
+            |arena| {
+                let report = arena.compact(None).expect("compact");
+                wait(gpu);
+                moved = report.bytes_moved;
+                arena
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+    moved as f64 / (1 << 20) as f64
 }
 
 /// Mean time of a criterion benchmark finished in this run (its estimates file

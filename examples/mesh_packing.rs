@@ -148,36 +148,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     scene::write_png(&args.output, args.width, args.height, &pixels)?;
     let write_ms = ms(start);
 
-    let arenas = [
-        ("vertex", pool.vertex_arena()),
-        ("index", pool.index_arena()),
-        ("indirect", pool.indirect_arena()),
-    ];
-    let (mut used, mut capacity) = (0, 0);
+    let stats = pool.stats();
     println!("adapter      {}", gpu.describe());
     println!(
         "meshes       {} ({} vertices, {} indices)",
-        pool.len(),
-        vertex_count,
-        index_count
+        stats.meshes, vertex_count, index_count
     );
-    for (name, arena) in arenas {
-        let s = arena.stats();
-        used += s.used;
-        capacity += s.capacity;
-        println!(
-            "{name:<8} buf {:>8.2} / {:>8.2} MiB used, fill {:>5.1}%, grew {} times",
-            mib(s.used),
-            mib(s.capacity),
-            100.0 * s.used as f64 / s.capacity as f64,
-            s.growth_count
-        );
-    }
+    let used = stats.vertex_bytes + stats.index_bytes;
     println!(
-        "buffers      3 ({:.2} MiB used of {:.2} MiB, fill ratio {:.3})",
-        mib(used),
-        mib(capacity),
-        used as f64 / capacity as f64
+        "slabs        {} ({} dedicated): {:.2} MiB of vertices, {:.2} MiB of indices in {:.2} MiB of buffers, fill ratio {:.3}",
+        stats.slabs,
+        stats.dedicated_slabs,
+        mib(stats.vertex_bytes),
+        mib(stats.index_bytes),
+        mib(stats.capacity),
+        used as f64 / stats.capacity as f64
     );
     println!(
         "draw calls   {draw_calls} ({})",

@@ -11,7 +11,7 @@ use gpu_suballoc::{Rng, bindless_walk, on_every_adapter};
 
 /// A device on `gpu`'s adapter whose limits are `gpu`'s with 1 MiB buffers and 64 KiB
 /// storage bindings.
-fn small_device(gpu: &Headless) -> Headless {
+pub fn small_device(gpu: &Headless) -> Headless {
     Headless::new(&HeadlessDescriptor {
         backends: Some(gpu.info.backend.into()),
         adapter_name: Some(gpu.info.name.clone()),
@@ -296,23 +296,32 @@ fn a_buffer_bound_whole_is_capped_at_the_binding_size() {
 }
 
 #[test]
-fn a_bindless_pool_on_small_limits_fills_to_its_caps_and_walks_correctly() {
+fn a_one_slab_bindless_pool_on_small_limits_fills_to_its_caps_and_walks_correctly() {
     on_every_adapter(|gpu| {
         let small = small_device(gpu);
-        // The defaults ask for 1 MiB of records; the pool clamps to the 64 KiB binding.
-        let pool = BindlessPool::new(&small.device, &small.queue, &Default::default()).unwrap();
+        // The defaults ask for 1 MiB of records; the slab clamps to the 64 KiB binding.
+        let pool = BindlessPool::new(
+            &small.device,
+            &small.queue,
+            &BindlessPoolDescriptor {
+                max_slabs: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let table_len = |pool: &BindlessPool| pool.slabs()[0].table_len;
         let mut rng = Rng(8);
         let mut live: Vec<(ObjectId, Vec<u32>)> = Vec::new();
         let err = loop {
             let record: Vec<u32> = (0..1 + rng.below(60))
                 .map(|_| rng.next_u64() as u32)
                 .collect();
-            let before = (pool.len(), pool.table_len());
+            let before = (pool.len(), table_len(&pool));
             match pool.insert(&record) {
                 Ok(id) => live.push((id, record)),
                 Err(e) => {
                     assert_eq!(
-                        (pool.len(), pool.table_len()),
+                        (pool.len(), table_len(&pool)),
                         before,
                         "a refusal changes nothing"
                     );
@@ -333,12 +342,13 @@ fn a_bindless_pool_on_small_limits_fills_to_its_caps_and_walks_correctly() {
             ),
             "{err}"
         );
-        assert!(pool.data_buffer().size() <= 64 << 10);
-        assert!(pool.table_slice().unwrap().range.size <= 64 << 10);
+        let slab = &pool.slabs()[0];
+        assert!(slab.data.size() <= 64 << 10);
+        assert!(slab.table.range.size <= 64 << 10);
         // Binding both as storage is valid (no validation panic) and the walk matches.
         let results = bindless_walk::run(&small.device, &small.queue, &pool).unwrap();
         for (id, record) in &live {
-            assert_eq!(results[id.index() as usize], bindless_walk::hash(record));
+            assert_eq!(results.of(*id), Some(bindless_walk::hash(record)));
             assert_eq!(&pool.read(*id).unwrap(), record);
         }
     });
@@ -347,14 +357,15 @@ fn a_bindless_pool_on_small_limits_fills_to_its_caps_and_walks_correctly() {
 #[test]
 fn a_bindless_table_that_cannot_grow_refuses_inserts_and_changes_nothing() {
     on_every_adapter(|gpu| {
-        // The table arena may hold at most 4 KiB: 512 entries.
+        // One slab whose table may hold 4 KiB: 512 entries.
         let pool = BindlessPool::new(
             &gpu.device,
             &gpu.queue,
             &BindlessPoolDescriptor {
                 label: Some("tiny table"),
                 initial_objects: 256,
-                max_bytes: 4096,
+                max_slab_bytes: 4096,
+                max_slabs: 1,
                 ..Default::default()
             },
         )
@@ -366,19 +377,15 @@ fn a_bindless_table_that_cannot_grow_refuses_inserts_and_changes_nothing() {
                 Err(e) => break e,
             }
         };
-        let (len, table_len, records) = (
-            pool.len(),
-            pool.table_len(),
-            pool.data_arena().stats().live_allocations,
-        );
+        let counts = |pool: &BindlessPool| {
+            let slab = &pool.slabs()[0];
+            (pool.len(), slab.table_len, slab.live)
+        };
+        let before = counts(&pool);
         assert!(matches!(pool.insert(&[1, 2, 3]), Err(e) if e == err));
         assert_eq!(
-            (
-                pool.len(),
-                pool.table_len(),
-                pool.data_arena().stats().live_allocations
-            ),
-            (len, table_len, records),
+            counts(&pool),
+            before,
             "nothing allocated, no phantom table entry"
         );
         for (k, id) in live.iter().enumerate() {
@@ -403,7 +410,8 @@ fn a_mesh_pool_that_runs_out_of_index_space_keeps_nothing_of_the_failed_insert()
                 label: Some("full"),
                 initial_vertex_bytes: 1 << 16,
                 initial_index_bytes: 1 << 12,
-                max_bytes: 1 << 16,
+                max_slab_bytes: 1 << 16,
+                max_slabs: 1,
                 ..Default::default()
             },
         )
@@ -411,20 +419,11 @@ fn a_mesh_pool_that_runs_out_of_index_space_keeps_nothing_of_the_failed_insert()
         let mut inserted = Vec::new();
         let mut refused = None;
         for (k, m) in meshes.iter().enumerate() {
-            let before = (
-                pool.len(),
-                pool.vertex_arena().stats().used,
-                pool.index_arena().stats().used,
-            );
+            let before = pool.stats();
             match pool.insert(&m.vertices, &m.indices) {
                 Ok(h) => inserted.push((h, k)),
                 Err(e) => {
-                    let after = (
-                        pool.len(),
-                        pool.vertex_arena().stats().used,
-                        pool.index_arena().stats().used,
-                    );
-                    assert_eq!(after, before, "{e}");
+                    assert_eq!(pool.stats(), before, "{e}");
                     refused = Some(e);
                     break;
                 }
@@ -432,7 +431,7 @@ fn a_mesh_pool_that_runs_out_of_index_space_keeps_nothing_of_the_failed_insert()
         }
         let err = refused.expect("the 64 KiB cap is reached");
         assert!(
-            err.to_string().starts_with("full "),
+            err.to_string().starts_with("full slab 0 "),
             "the arena's label: {err}"
         );
         // A batch that cannot fit leaves nothing either.
@@ -440,38 +439,30 @@ fn a_mesh_pool_that_runs_out_of_index_space_keeps_nothing_of_the_failed_insert()
             .iter()
             .map(|m| (&m.vertices[..], &m.indices[..]))
             .collect();
-        let used = (
-            pool.vertex_arena().stats().used,
-            pool.index_arena().stats().used,
-        );
+        let before = pool.stats();
         assert!(pool.insert_batch(&list).is_err());
-        assert_eq!(
-            (
-                pool.vertex_arena().stats().used,
-                pool.index_arena().stats().used
-            ),
-            used
-        );
+        assert_eq!(pool.stats(), before);
         for (h, k) in &inserted {
-            let (v, i) = pool.ranges(*h).unwrap();
-            assert_eq!(
-                pool.vertex_arena().read_slice(v).unwrap(),
-                meshes[*k].vertices
-            );
-            assert_eq!(
-                pool.index_arena().read_slice(i).unwrap(),
-                meshes[*k].indices
-            );
+            let (vertices, indices) = pool.read_mesh(*h).unwrap();
+            assert_eq!(vertices, meshes[*k].vertices);
+            assert_eq!(indices, meshes[*k].indices);
         }
     });
 }
 
 #[test]
-fn a_mesh_pool_on_small_limits_fills_to_its_caps_and_draws() {
+fn a_one_slab_mesh_pool_on_small_limits_fills_to_its_caps_and_draws() {
     on_every_adapter(|gpu| {
         let small = small_device(gpu);
-        let pool: MeshPool<ColorVertex, u32> =
-            MeshPool::new(&small.device, &small.queue, &Default::default()).unwrap();
+        let pool: MeshPool<ColorVertex, u32> = MeshPool::new(
+            &small.device,
+            &small.queue,
+            &MeshPoolDescriptor {
+                max_slabs: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let meshes = scene::generate_meshes(4000, 6);
         let mut count = 0;
         for m in &meshes {
@@ -481,7 +472,7 @@ fn a_mesh_pool_on_small_limits_fills_to_its_caps_and_draws() {
             count += 1;
         }
         assert!(count > 100 && count < meshes.len(), "{count}");
-        assert!(pool.vertex_arena().buffer().size() <= 1 << 20);
+        assert!(pool.slabs()[0].vertex_buffer.size() <= 1 << 20);
         // Batched uploads stage through chunks that respect the limit too.
         pool.clear();
         let list: Vec<_> = meshes[..count / 2]
@@ -489,11 +480,7 @@ fn a_mesh_pool_on_small_limits_fills_to_its_caps_and_draws() {
             .map(|m| (&m.vertices[..], &m.indices[..]))
             .collect();
         let handles = pool.insert_batch(&list).unwrap();
-        let (v, _) = pool.ranges(handles[1]).unwrap();
-        assert_eq!(
-            pool.vertex_arena().read_slice(v).unwrap(),
-            meshes[1].vertices
-        );
+        assert_eq!(pool.read_mesh(handles[1]).unwrap().0, meshes[1].vertices);
         let renderer = scene::Renderer::new(&small.device, 64, 64);
         let calls = renderer.render(&small.device, &small.queue, |pass| pool.draw(pass, 0));
         assert!(calls >= 1);

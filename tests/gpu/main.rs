@@ -13,4 +13,5 @@ mod headless;
 mod leak_report;
 mod limits;
 mod mesh_pool;
+mod slabs;
 mod upload;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use gpu_arena::SlabId;
 use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshHandle, MeshPool, MeshPoolDescriptor};
 use gpu_suballoc::readback::differing_pixels;
@@ -44,7 +45,10 @@ fn pooled_indirect_draw_is_pixel_identical_to_one_buffer_per_mesh() {
         let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
         let calls = renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
         if pool.uses_indirect() {
-            assert_eq!(calls, 1, "one indirect call draws the whole pool");
+            assert_eq!(
+                calls, 1,
+                "one indirect call draws the whole (one-slab) pool"
+            );
         }
         let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
         let reference = render_per_mesh_buffers(gpu, &renderer, &meshes.iter().collect::<Vec<_>>());
@@ -85,6 +89,72 @@ fn fallback_draw_each_is_pixel_identical_too() {
     });
 }
 
+/// The live meshes in the order the pool draws them: slab by slab, record by record.
+fn in_draw_order<'a>(
+    pool: &MeshPool<ColorVertex, u32>,
+    live: &[(MeshHandle, usize)],
+    meshes: &'a [Mesh],
+) -> Vec<&'a Mesh> {
+    let rank: HashMap<SlabId, usize> = pool
+        .slabs()
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.id, k))
+        .collect();
+    let mut ordered: Vec<_> = live
+        .iter()
+        .map(|(h, which)| {
+            let d = pool.draw_args(*h).unwrap();
+            ((rank[&d.slab], d.record), *which)
+        })
+        .collect();
+    ordered.sort_unstable();
+    ordered
+        .into_iter()
+        .map(|(_, which)| &meshes[which])
+        .collect()
+}
+
+/// Checks every live mesh's data, its record on the GPU, and the picture.
+fn check_pool(
+    gpu: &Headless,
+    pool: &MeshPool<ColorVertex, u32>,
+    live: &[(MeshHandle, usize)],
+    meshes: &[Mesh],
+) {
+    assert_eq!(pool.len(), live.len());
+    let mut records: HashMap<SlabId, Vec<wgpu::util::DrawIndexedIndirectArgs>> = HashMap::new();
+    for slab in pool.slabs() {
+        records.insert(slab.id, pool.read_records(slab.id).unwrap());
+    }
+    assert_eq!(
+        records.values().map(Vec::len).sum::<usize>(),
+        live.len(),
+        "exactly the live meshes are in the tables"
+    );
+    for (h, which) in live {
+        let (vertices, indices) = pool.read_mesh(*h).unwrap();
+        assert_eq!(vertices, meshes[*which].vertices);
+        assert_eq!(indices, meshes[*which].indices);
+        let d = pool.draw_args(*h).unwrap();
+        let gpu_record = records[&d.slab][d.record as usize];
+        assert_eq!(
+            (
+                gpu_record.first_index,
+                gpu_record.base_vertex,
+                gpu_record.index_count
+            ),
+            (d.args.first_index, d.args.base_vertex, d.args.index_count),
+            "the GPU record matches"
+        );
+    }
+    let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
+    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+    let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
+    let reference = render_per_mesh_buffers(gpu, &renderer, &in_draw_order(pool, live, meshes));
+    assert_eq!(differing_pixels(&pooled, &reference), 0);
+}
+
 #[test]
 fn mesh_churn_with_growth_keeps_data_args_and_picture_correct() {
     on_every_adapter(|gpu| {
@@ -99,16 +169,20 @@ fn mesh_churn_with_growth_keeps_data_args_and_picture_correct() {
                 ..Default::default()
             },
         );
-        let start = pool.generations();
+        let first = pool
+            .insert(&meshes[0].vertices, &meshes[0].indices)
+            .unwrap();
+        let start = pool.generation();
         let mut rng = Rng(11);
-        let mut live: Vec<(MeshHandle, usize)> = Vec::new();
+        let mut live: Vec<(MeshHandle, usize)> = vec![(first, 0)];
         for step in 0..3000 {
-            if live.is_empty() || rng.below(100) < 55 {
+            if live.len() < 2 || rng.below(100) < 55 {
                 let which = rng.below(meshes.len() as u64) as usize;
                 let m = &meshes[which];
                 live.push((pool.insert(&m.vertices, &m.indices).unwrap(), which));
             } else {
-                let (h, _) = live.swap_remove(rng.below(live.len() as u64) as usize);
+                let k = 1 + rng.below(live.len() as u64 - 1) as usize;
+                let (h, _) = live.swap_remove(k);
                 pool.remove(h).unwrap();
                 assert!(
                     pool.remove(h).is_err(),
@@ -116,67 +190,11 @@ fn mesh_churn_with_growth_keeps_data_args_and_picture_correct() {
                 );
             }
         }
-        assert_eq!(pool.len(), live.len());
-        let changed = pool.generations().changed_since(&start);
         assert!(
-            changed.vertex && changed.index && changed.indirect,
-            "growth reported: {changed:?}"
+            pool.displaced_since(start).contains(&first),
+            "growth displaced the first mesh"
         );
-
-        // Every remaining mesh's data reads back as its source, and its record points at it.
-        let records = pool.read_records().unwrap();
-        let by_args: HashMap<(u32, i32), u32> = records
-            .iter()
-            .map(|r| ((r.first_index, r.base_vertex), r.index_count))
-            .collect();
-        assert_eq!(
-            records.len(),
-            live.len(),
-            "exactly the live meshes are in the table"
-        );
-        for (h, which) in &live {
-            let (v, i) = pool.ranges(*h).unwrap();
-            assert_eq!(
-                pool.vertex_arena().read_slice(v).unwrap(),
-                meshes[*which].vertices
-            );
-            assert_eq!(
-                pool.index_arena().read_slice(i).unwrap(),
-                meshes[*which].indices
-            );
-            let args = pool.draw_args(*h).unwrap();
-            assert_eq!(
-                args.base_vertex as u32,
-                pool.vertex_arena().elements(v).unwrap().first
-            );
-            assert_eq!(
-                args.first_index,
-                pool.index_arena().elements(i).unwrap().first
-            );
-            assert_eq!(
-                by_args.get(&(args.first_index, args.base_vertex)),
-                Some(&args.index_count),
-                "GPU record matches"
-            );
-        }
-
-        // Drawing after churn shows exactly the live meshes (same order as the record table).
-        let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
-        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
-        let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
-        let mut ordered: Vec<&Mesh> = Vec::new();
-        let lookup: HashMap<(u32, i32), usize> = live
-            .iter()
-            .map(|(h, which)| {
-                let a = pool.draw_args(*h).unwrap();
-                ((a.first_index, a.base_vertex), *which)
-            })
-            .collect();
-        for r in &records {
-            ordered.push(&meshes[lookup[&(r.first_index, r.base_vertex)]]);
-        }
-        let reference = render_per_mesh_buffers(gpu, &renderer, &ordered);
-        assert_eq!(differing_pixels(&pooled, &reference), 0);
+        check_pool(gpu, &pool, &live, &meshes);
     });
 }
 
@@ -199,8 +217,8 @@ fn foreign_and_stale_mesh_handles_are_refused() {
             one.draw_args(a).is_err(),
             "stale handle does not see the new tenant"
         );
-        assert_eq!(one.draw_args(c).unwrap().index_count, 3);
-        assert_eq!(two.draw_args(b).unwrap().index_count, 3);
+        assert_eq!(one.draw_args(c).unwrap().args.index_count, 3);
+        assert_eq!(two.draw_args(b).unwrap().args.index_count, 3);
     });
 }
 
@@ -214,9 +232,11 @@ fn empty_meshes_are_refused_without_leaking() {
         }; 3];
         assert!(pool.insert(&tri, &[]).is_err());
         assert!(pool.insert(&[], &[0, 1, 2]).is_err());
-        assert_eq!(pool.vertex_arena().stats().live_allocations, 0);
-        assert_eq!(pool.index_arena().stats().live_allocations, 0);
-        assert!(pool.is_empty());
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.meshes, stats.vertex_bytes, stats.index_bytes),
+            (0, 0, 0)
+        );
     });
 }
 
@@ -224,30 +244,22 @@ fn empty_meshes_are_refused_without_leaking() {
 fn insert_batch_matches_single_inserts() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(50, 3);
-        let pool: MeshPool<ColorVertex, u32> = MeshPool::new(
-            &gpu.device,
-            &gpu.queue,
-            &MeshPoolDescriptor {
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
                 initial_vertex_bytes: 256,
                 ..Default::default()
             },
-        )
-        .unwrap();
-        let handles = pool
-            .insert_batch(
-                &meshes
-                    .iter()
-                    .map(|m| (&m.vertices[..], &m.indices[..]))
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap();
-        assert_eq!(pool.len(), 50);
-        for (h, m) in handles.iter().zip(&meshes) {
-            let (v, i) = pool.ranges(*h).unwrap();
-            assert_eq!(pool.vertex_arena().read_slice(v).unwrap(), m.vertices);
-            assert_eq!(pool.index_arena().read_slice(i).unwrap(), m.indices);
-        }
+        );
+        let list: Vec<_> = meshes
+            .iter()
+            .map(|m| (&m.vertices[..], &m.indices[..]))
+            .collect();
+        let handles = pool.insert_batch(&list).unwrap();
+        let live: Vec<_> = handles.iter().copied().zip(0..).collect();
+        check_pool(gpu, &pool, &live, &meshes);
         let empty: [ColorVertex; 0] = [];
+        let used = pool.stats();
         assert!(
             pool.insert_batch(&[
                 (&meshes[0].vertices[..], &meshes[0].indices[..]),
@@ -255,8 +267,7 @@ fn insert_batch_matches_single_inserts() {
             ])
             .is_err()
         );
-        assert_eq!(pool.len(), 50, "a failed batch leaves nothing behind");
-        assert_eq!(pool.vertex_arena().stats().live_allocations, 50);
+        assert_eq!(pool.stats(), used, "a failed batch leaves nothing behind");
     });
 }
 
@@ -268,22 +279,20 @@ fn a_cleared_pool_refills_to_the_same_picture() {
             .iter()
             .map(|m| (&m.vertices[..], &m.indices[..]))
             .collect();
-        let pool: MeshPool<ColorVertex, u32> = MeshPool::new(
-            &gpu.device,
-            &gpu.queue,
-            &MeshPoolDescriptor {
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
                 draw: DrawPath::for_adapter(&gpu.adapter),
                 ..Default::default()
             },
-        )
-        .unwrap();
+        );
         let first = pool.insert_batch(&list).unwrap();
         let renderer = Renderer::new(&gpu.device, 128, 128);
         renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
         let before = renderer.read_pixels(&gpu.device, &gpu.queue);
         pool.clear();
         assert!(pool.is_empty() && pool.draw_args(first[0]).is_err());
-        assert_eq!(pool.vertex_arena().stats().live_allocations, 0);
+        assert_eq!(pool.stats().vertex_bytes, 0);
         pool.insert_batch(&list).unwrap();
         renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
         assert!(renderer.read_pixels(&gpu.device, &gpu.queue) == before);

@@ -1,7 +1,11 @@
-//! One dispatch of `shaders/bindless_walk.wgsl` over a bindless pool's whole table,
-//! and the same hash on the CPU (the `bindless_pool` example and the GPU tests).
+//! One dispatch of `shaders/bindless_walk.wgsl` per slab of a bindless pool, over the
+//! slab's whole table, and the same hash on the CPU (the `bindless_pool` example and
+//! the GPU tests).
 
-use gpu_arena::bindless::BindlessPool;
+use std::collections::HashMap;
+
+use gpu_arena::SlabId;
+use gpu_arena::bindless::{BindlessPool, ObjectId};
 
 use crate::readback;
 
@@ -12,13 +16,27 @@ pub fn hash(record: &[u32]) -> u32 {
     })
 }
 
-/// Runs the walk over every table entry and returns one result per entry
-/// (0 for removed objects).
+/// The walk's results: one value per table entry of each slab (0 for removed objects).
+pub struct WalkResults(pub HashMap<SlabId, Vec<u32>>);
+
+impl WalkResults {
+    /// The result for object `id`.
+    pub fn of(&self, id: ObjectId) -> Option<u32> {
+        self.0.get(&id.slab())?.get(id.index() as usize).copied()
+    }
+
+    /// Table entries walked, over all slabs.
+    pub fn entries(&self) -> usize {
+        self.0.values().map(Vec::len).sum()
+    }
+}
+
+/// Runs the walk: one bind group and one dispatch per slab.
 pub fn run(
     device: &wgpu::Device,
     queue: &wgpu::Queue,
     pool: &BindlessPool,
-) -> Result<Vec<u32>, Box<dyn std::error::Error>> {
+) -> Result<WalkResults, Box<dyn std::error::Error>> {
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("bindless_walk"),
         source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/bindless_walk.wgsl").into()),
@@ -31,48 +49,44 @@ pub fn run(
         compilation_options: Default::default(),
         cache: None,
     });
-    let count = pool.table_len();
-    let results = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("results"),
-        size: u64::from(count.max(1)) * 4,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
-    let staging = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("results readback"),
-        size: results.size(),
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let table = pool.table_slice()?;
-    let data = pool.data_buffer();
-    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("bindless"),
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(table.binding()),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: data.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: results.as_entire_binding(),
-            },
-        ],
-    });
-    let mut encoder = device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(count.div_ceil(64), 1, 1);
+    let mut results = HashMap::new();
+    for slab in pool.slabs() {
+        let count = slab.table_len;
+        let out = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("results"),
+            size: u64::from(count.max(1)) * 4,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("bindless slab"),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(slab.table.binding()),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: slab.data.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: out.as_entire_binding(),
+                },
+            ],
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(count.div_ceil(64), 1, 1);
+        }
+        queue.submit([encoder.finish()]);
+        let bytes = readback::copy_and_map(device, queue, &out, 0, out.size());
+        let values: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
+        results.insert(slab.id, values[..count as usize].to_vec());
     }
-    encoder.copy_buffer_to_buffer(&results, 0, &staging, 0, results.size());
-    queue.submit([encoder.finish()]);
-    let out: Vec<u32> = bytemuck::pod_collect_to_vec(&readback::map(device, &staging));
-    Ok(out[..count as usize].to_vec())
+    Ok(WalkResults(results))
 }

@@ -29,6 +29,8 @@ pub enum Limit {
     ElementIndex,
     /// An alignment larger than the buffer can ever be.
     Alignment,
+    /// A pool descriptor's `max_slabs`.
+    MaxSlabs,
 }
 
 impl fmt::Display for Limit {
@@ -42,6 +44,7 @@ impl fmt::Display for Limit {
             Limit::MaxAllocations => "descriptor max_allocations",
             Limit::ElementIndex => "32-bit draw argument range",
             Limit::Alignment => "largest possible alignment",
+            Limit::MaxSlabs => "descriptor max_slabs",
         })
     }
 }
@@ -59,6 +62,8 @@ pub enum HandleKind {
     MeshPool,
     /// An object of a [`crate::bindless::BindlessPool`].
     BindlessPool,
+    /// A slab of a pool ([`crate::SlabId`]).
+    Slab,
 }
 
 impl fmt::Display for HandleKind {
@@ -67,6 +72,7 @@ impl fmt::Display for HandleKind {
             HandleKind::Arena => "arena",
             HandleKind::MeshPool => "mesh pool",
             HandleKind::BindlessPool => "bindless pool",
+            HandleKind::Slab => "slab",
         })
     }
 }

@@ -14,7 +14,7 @@ use crate::slots::Key;
 /// An untyped allocation in an [`crate::Arena`].
 ///
 /// ```
-/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
 /// use gpu_arena::{Arena, ArenaDescriptor};
 /// let arena = Arena::new(&gpu.device, &gpu.queue, &ArenaDescriptor::default()).unwrap();
 /// let a = arena.alloc(100).unwrap();
@@ -33,7 +33,7 @@ impl ArenaHandle {
     /// The handle as errors report it.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let h = arena.alloc(4).unwrap();
     /// assert_eq!(h.id().kind, gpu_arena::HandleKind::Arena);
@@ -48,7 +48,7 @@ impl ArenaHandle {
 /// exact `base_vertex` / `first_index` values.
 ///
 /// ```
-/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
 /// use gpu_arena::{Arena, ArenaDescriptor};
 /// let arena = Arena::new(&gpu.device, &gpu.queue, &ArenaDescriptor::default()).unwrap();
 /// let h = arena.alloc_slice(&[1u32, 2, 3]).unwrap();
@@ -63,7 +63,7 @@ impl<T> TypedHandle<T> {
     /// The untyped handle.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let typed = arena.alloc_slice(&[0u16; 6]).unwrap();
     /// arena.free(typed.raw()).unwrap();
@@ -157,5 +157,63 @@ impl ElementRange {
     /// ```
     pub fn range(&self) -> std::ops::Range<u32> {
         self.first..self.first + self.count
+    }
+}
+
+/// Where an allocation landed, returned with its handle so the caller never asks
+/// again under a second lock.
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+/// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// let placed = arena.place(10, 1).unwrap();
+/// assert_eq!(placed.range, arena.range(placed.handle).unwrap());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Placement {
+    /// The allocation.
+    pub handle: ArenaHandle,
+    /// Its bytes in the buffer.
+    pub range: ArenaRange,
+    /// The generation of the buffer it is in (see [`crate::Arena::buffer_generation`]):
+    /// it differs from an earlier one when this allocation made the arena grow.
+    pub buffer_generation: u32,
+}
+
+/// Where a typed allocation landed: its handle, byte range and element range (the
+/// `base_vertex` / `first_index` and count of a draw), together.
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+/// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// let placed = arena.place_slice(&[1u32, 2, 3]).unwrap();
+/// assert_eq!(placed.elements.count, 3);
+/// assert_eq!(u64::from(placed.elements.first) * 4, placed.range.offset);
+/// ```
+pub struct TypedPlacement<T> {
+    /// The allocation.
+    pub handle: TypedHandle<T>,
+    /// Its bytes in the buffer.
+    pub range: ArenaRange,
+    /// Its elements in the buffer.
+    pub elements: ElementRange,
+    /// The generation of the buffer it is in.
+    pub buffer_generation: u32,
+}
+
+impl<T> Clone for TypedPlacement<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for TypedPlacement<T> {}
+impl<T> fmt::Debug for TypedPlacement<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedPlacement")
+            .field("handle", &self.handle)
+            .field("range", &self.range)
+            .field("elements", &self.elements)
+            .field("buffer_generation", &self.buffer_generation)
+            .finish()
     }
 }

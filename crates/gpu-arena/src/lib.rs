@@ -1,23 +1,34 @@
 //! Sub-allocate large wgpu buffers.
 //!
-//! An [`Arena`] is one big vertex, index, storage, indirect or uniform buffer whose
-//! ranges are handed out in O(1) by [`offset_alloc`] and uploaded with
-//! `queue.write_buffer` at the allocated offsets. Handles are small `Copy` values
-//! checked on every use; the arena grows (copying its contents) when a request does
-//! not fit, and says so through [`Arena::buffer_generation`].
+//! The crate is built in layers, the generic under the domain ones (as Bevy's
+//! `SlabAllocator` sits under its `MeshAllocator`):
 //!
-//! * [`mesh_pool::MeshPool`]: meshes packed into one vertex and one index arena,
-//!   drawn with a single `multi_draw_indexed_indirect`.
-//! * [`bindless::BindlessPool`]: variable-size records plus an `(offset, len)` table
-//!   that one dispatch or draw walks.
-//! * [`UploadBatch`] ([`Arena::batch`]): many writes coalesced into few copies through
-//!   a persistent staging belt.
-//! * [`Arena::free_deferred`] with [`Arena::maintain`]: ranges reused only once the GPU
-//!   is done with the work that may still read them.
-//! * [`Arena::compact`]: defragmentation into a fresh buffer; handles stay valid and
-//!   every move is reported.
-//! * [`headless`]: a windowless device for tests and CI, and [`headless::Harness`],
-//!   which runs a test body on every adapter found.
+//! * one generational slot map behind every handle (arena allocations, meshes,
+//!   bindless objects, slabs): one identity space, every use checked, and errors that
+//!   say what kind of owner issued a handle;
+//! * [`Arena`]: one big vertex, index, storage, indirect or uniform buffer whose ranges
+//!   are handed out in O(1) by [`offset_alloc`] and uploaded at the allocated offsets;
+//!   it grows (copying the used prefix) only when no free range holds a request, and
+//!   says so through [`Arena::buffer_generation`]. Allocation returns its placement
+//!   ([`Placement`], [`TypedPlacement`]) under the one lock it takes;
+//! * [`GpuTable`]: `Pod` records mirrored on the CPU in one bindable `STORAGE |
+//!   INDIRECT` allocation, changes flushed once per merged range;
+//! * slabs: a pool is a list of slabs of buffers; when one cannot grow (its maximum,
+//!   the device's `max_buffer_size`, or the binding size of buffers bound whole) the
+//!   next slab takes the data, or a new one opens ([`SlabId`]);
+//! * [`mesh_pool::MeshPool`]: meshes in slabs of vertex and index arenas with a
+//!   [`GpuTable`] of draw records each, drawn with one `multi_draw_indexed_indirect`
+//!   per slab; large meshes get a slab of their own; displaced meshes are reported;
+//! * [`bindless::BindlessPool`]: variable-size records plus `(offset, len)` tables,
+//!   one bind group and one dispatch per slab.
+//!
+//! Around them: [`UploadBatch`] ([`Arena::batch`]: many writes coalesced into few
+//! copies through a persistent staging belt), [`Arena::free_deferred`] with
+//! [`Arena::maintain`] (ranges reused only once the GPU is done with them),
+//! compaction (arenas into fresh buffers, pools per slab, emptied slabs dropped;
+//! handles stay valid, moves reported), and [`headless`]: a windowless device for
+//! tests and CI, [`headless::Headless::shared`] for one device per process, and
+//! [`headless::Harness`], which runs a test body on every adapter found.
 //!
 //! Offsets and sizes are multiples of `wgpu::COPY_BUFFER_ALIGNMENT`; typed data is
 //! aligned to its element size. Device limits are part of the layout: no buffer
@@ -44,26 +55,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod access;
 mod arena;
 pub mod bindless;
-mod compact;
 mod descriptor;
 mod error;
+mod gpu_table;
 mod handle;
 pub mod headless;
-mod lifetime;
 pub mod mesh_pool;
+mod slab;
 mod slots;
-mod stats;
-mod upload;
 
-pub use access::ArenaSlice;
-pub use arena::Arena;
-pub use compact::{CompactionReport, Move};
+pub use arena::{Arena, ArenaSlice, ArenaStats, CompactionReport, Move, UploadBatch, UploadReport};
 pub use descriptor::ArenaDescriptor;
 pub use error::{ArenaError, HandleId, HandleKind, Limit};
-pub use handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle};
+pub use gpu_table::{GpuTable, GpuTableDescriptor};
+pub use handle::{ArenaHandle, ArenaRange, ElementRange, Placement, TypedHandle, TypedPlacement};
 pub use offset_alloc;
-pub use stats::ArenaStats;
-pub use upload::{UploadBatch, UploadReport};
+pub use slab::SlabId;

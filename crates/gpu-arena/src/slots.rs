@@ -104,6 +104,21 @@ impl<T> SlotMap<T> {
         }
     }
 
+    /// The key the `k`-th of the next inserts will return (`next_key` is `key_after(0)`),
+    /// if nothing is removed in between.
+    pub fn key_after(&self, k: usize) -> Key {
+        let slot = if k < self.free.len() {
+            self.free[self.free.len() - 1 - k]
+        } else {
+            (self.entries.len() + k - self.free.len()) as u32
+        };
+        Key {
+            owner: self.owner,
+            slot,
+            generation: self.entries.get(slot as usize).map_or(0, |e| e.generation),
+        }
+    }
+
     /// The live value `key` names.
     pub fn get(&self, key: Key, label: &str) -> Result<&T, ArenaError> {
         match self.entries.get(key.slot as usize) {
@@ -253,6 +268,17 @@ mod tests {
         let predicted = m.next_key();
         assert_eq!(m.insert("c"), predicted);
         assert_eq!(m.next_key().slot, 2);
+    }
+
+    #[test]
+    fn key_after_predicts_a_run_of_inserts() {
+        let mut m = map();
+        let keys: Vec<_> = (0..4).map(|_| m.insert("x")).collect();
+        m.remove(keys[1], "m").unwrap();
+        m.remove(keys[3], "m").unwrap();
+        let predicted: Vec<_> = (0..4).map(|k| m.key_after(k)).collect();
+        let inserted: Vec<_> = (0..4).map(|_| m.insert("y")).collect();
+        assert_eq!(predicted, inserted);
     }
 
     #[test]

@@ -35,7 +35,7 @@ impl ExpectedFailure {
     /// Whether this expectation applies to the adapter `info` describes.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// let any = gpu_arena::headless::ExpectedFailure { backend: None, adapter: None, reason: "all" };
     /// assert!(any.matches(&gpu.info));
     /// ```

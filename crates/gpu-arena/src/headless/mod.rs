@@ -365,6 +365,27 @@ impl Headless {
         Ok(all)
     }
 
+    /// A device for the whole process, opened with the default descriptor on first
+    /// use (blocking) and shared by every caller after: for doc examples, examples and
+    /// tests that need a GPU but not one of their own.
+    ///
+    /// # Errors
+    /// As [`Self::new`] (the error is remembered: later calls return it too).
+    ///
+    /// ```
+    /// let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// let again = gpu_arena::headless::Headless::shared().unwrap();
+    /// assert!(std::ptr::eq(gpu, again));
+    /// ```
+    pub fn shared() -> Result<&'static Headless, HeadlessError> {
+        static SHARED: std::sync::OnceLock<Result<Headless, HeadlessError>> =
+            std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| Headless::new(&HeadlessDescriptor::default()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// One line naming the adapter: `name (backend, type)`.
     ///
     /// ```

@@ -57,7 +57,7 @@ pub struct UploadReport {
 /// A set of writes to one arena, uploaded together. Made by [`Arena::batch`].
 ///
 /// ```
-/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
 /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
 /// let handles: Vec<_> = (0..100).map(|_| arena.alloc(64).unwrap()).collect();
 /// let mut batch = arena.batch();
@@ -79,7 +79,7 @@ impl Arena {
     /// Starts a batch of writes to this arena.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let batch = arena.batch();
     /// assert!(batch.is_empty());
@@ -106,7 +106,7 @@ impl<'a> UploadBatch<'a> {
     /// As [`Arena::write`]; a refused write is not added.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let h = arena.alloc(8).unwrap();
     /// let mut batch = arena.batch();
@@ -144,7 +144,7 @@ impl<'a> UploadBatch<'a> {
     /// As [`Arena::write`]; a refused write is not added.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let instances = vec![7u8; 4096];
     /// let h = arena.alloc(4096).unwrap();
@@ -173,9 +173,7 @@ impl<'a> UploadBatch<'a> {
     /// Checks a write against its allocation; returns its padded length.
     fn check(&self, handle: ArenaHandle, offset: u64, data: &[u8]) -> Result<u64, ArenaError> {
         let state = self.arena.state.lock();
-        let (_, padded) = self
-            .arena
-            .check_write(&state, handle, offset, data.len() as u64)?;
+        let (_, padded) = state.check_write(&self.arena.core, handle, offset, data.len() as u64)?;
         Ok(padded)
     }
 
@@ -185,7 +183,7 @@ impl<'a> UploadBatch<'a> {
     /// As [`Self::write`].
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let h = arena.alloc_slice(&[0u32; 4]).unwrap();
     /// let mut batch = arena.batch();
@@ -209,7 +207,7 @@ impl<'a> UploadBatch<'a> {
     /// Writes in the batch.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// assert_eq!(arena.batch().len(), 0);
     /// ```
@@ -220,7 +218,7 @@ impl<'a> UploadBatch<'a> {
     /// Whether the batch holds no write.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// assert!(arena.batch().is_empty());
     /// ```
@@ -235,7 +233,7 @@ impl<'a> UploadBatch<'a> {
     /// [`ArenaError::StaleHandle`] (nothing uploaded).
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let a = arena.alloc(4).unwrap();
     /// let b = arena.alloc(4).unwrap();
@@ -256,7 +254,7 @@ impl<'a> UploadBatch<'a> {
         // Resolve every write first: all or nothing.
         let mut placed: Vec<(u64, &PendingWrite<'_>)> = Vec::with_capacity(self.writes.len());
         for w in &self.writes {
-            let slot = arena.resolve(&state, w.handle)?;
+            let slot = state.resolve(&arena.core, w.handle)?;
             placed.push((slot.offset + w.offset, w));
         }
         // Merge touching or overlapping writes into disjoint intervals, never across a
@@ -277,11 +275,13 @@ impl<'a> UploadBatch<'a> {
                 _ => intervals.push((at, end, vec![k], false)),
             }
         }
-        let mut encoder = arena
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("gpu-arena batch"),
-            });
+        let mut encoder =
+            arena
+                .core
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("gpu-arena batch"),
+                });
         let mut belt = arena.belt.lock();
         let mut bytes = 0;
         for (start, end, members, overlap) in &mut intervals {
@@ -318,7 +318,7 @@ impl<'a> UploadBatch<'a> {
             }
         }
         belt.finish();
-        arena.queue.submit([encoder.finish()]);
+        arena.core.queue.submit([encoder.finish()]);
         belt.recall();
         Ok(UploadReport {
             writes: self.writes.len(),

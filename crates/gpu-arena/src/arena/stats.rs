@@ -2,12 +2,13 @@
 
 use std::fmt;
 
-use crate::arena::{Arena, UNIT};
+use crate::arena::Arena;
+use crate::arena::core::UNIT;
 
 /// Where an arena stands. `Display` prints a one-line report.
 ///
 /// ```
-/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
 /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
 /// arena.alloc(100).unwrap();
 /// let stats = arena.stats();
@@ -41,7 +42,7 @@ impl ArenaStats {
     /// Largest free range / total free: 1.0 means no fragmentation (or nothing free).
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// assert_eq!(arena.stats().contiguity(), 1.0);
     /// ```
@@ -76,7 +77,7 @@ impl Arena {
     /// Time: O(regions in the highest bin).
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// assert_eq!(arena.stats().capacity, 1 << 20);
     /// ```
@@ -99,24 +100,13 @@ impl Arena {
             buffer_generation: state.buffer_generation,
         }
     }
-
-    /// The label given in the descriptor (or `arena #N`).
-    ///
-    /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
-    /// let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &gpu_arena::ArenaDescriptor { label: Some("idx"), ..Default::default() }).unwrap();
-    /// assert_eq!(arena.label(), "idx");
-    /// ```
-    pub fn label(&self) -> &str {
-        &self.label
-    }
 }
 
 impl fmt::Debug for Arena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Arena")
-            .field("label", &self.label)
-            .field("usage", &self.usage)
+            .field("label", &self.core.label)
+            .field("usage", &self.core.usage)
             .field("stats", &self.stats())
             .finish()
     }
@@ -140,7 +130,7 @@ impl Drop for Arena {
                 .collect();
             log::warn!(
                 "{}: dropped with {live} live allocations ({} bytes), e.g. {}",
-                self.label,
+                self.core.label,
                 state.slots.iter().map(|(_, s)| s.size).sum::<u64>(),
                 first.join(", ")
             );

@@ -20,7 +20,9 @@
 
 use offset_alloc::{Allocator, AllocatorOptions};
 
-use crate::arena::{Arena, State, UNIT, try_create_buffer};
+use crate::arena::Arena;
+use crate::arena::core::UNIT;
+use crate::arena::state::State;
 use crate::error::ArenaError;
 use crate::handle::ArenaHandle;
 use crate::slots::Key;
@@ -28,7 +30,7 @@ use crate::slots::Key;
 /// One allocation that compaction moved.
 ///
 /// ```
-/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
 /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
 /// let a = arena.alloc(64).unwrap();
 /// let b = arena.alloc(64).unwrap();
@@ -51,7 +53,7 @@ pub struct Move {
 /// What [`Arena::compact`] did.
 ///
 /// ```
-/// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
 /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
 /// let report = arena.compact(None).unwrap();
 /// assert!(report.complete && report.moves.is_empty());
@@ -103,7 +105,7 @@ impl Arena {
     /// expected), [`ArenaError::Device`] if the new buffer is; nothing changes then.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let handles: Vec<_> = (0..10u8).map(|i| arena.alloc_slice(&[i; 100]).unwrap()).collect();
     /// for h in handles.iter().step_by(2) {
@@ -207,7 +209,7 @@ impl Arena {
         let (allocator, sorted_handles) =
             Allocator::with_layout((state.capacity / UNIT) as u32, options, &ranges).map_err(
                 |e| ArenaError::CompactionRefused {
-                    label: self.label.clone(),
+                    label: self.core.label.clone(),
                     reason: format!("the packed layout was refused: {e}"),
                 },
             )?;
@@ -215,12 +217,7 @@ impl Arena {
         for (&k, handle) in by_target.iter().zip(sorted_handles) {
             handles[k] = Some(handle);
         }
-        let buffer = try_create_buffer(&self.device, &self.label, state.capacity, self.usage)
-            .map_err(|reason| ArenaError::Device {
-                label: self.label.clone(),
-                requested: state.capacity,
-                reason,
-            })?;
+        let buffer = self.core.create_buffer(state.capacity)?;
         Ok(Planned::Work(Box::new(CompactionPlan {
             live,
             targets,
@@ -251,11 +248,12 @@ impl Arena {
 
         // Copy runs of adjacent allocations that move by the same distance into a fresh
         // buffer. Runs never span a gap: another allocation may now sit in it.
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("gpu-arena compaction"),
-            });
+        let mut encoder =
+            self.core
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("gpu-arena compaction"),
+                });
         let mut copies = 0;
         let mut index = 0;
         while index < live.len() {
@@ -279,13 +277,13 @@ impl Arena {
             copies += 1;
             index = end;
         }
-        self.queue.submit([encoder.finish()]);
+        self.core.queue.submit([encoder.finish()]);
 
         let mut moves = Vec::new();
         for ((&(key, old_offset, size, _), &new_offset), allocation) in
             live.iter().zip(&targets).zip(handles)
         {
-            let Ok(slot) = state.slots.get_mut(key, &self.label) else {
+            let Ok(slot) = state.slots.get_mut(key, &self.core.label) else {
                 unreachable!("compaction holds the lock: every slot it listed is live");
             };
             slot.offset = new_offset;
@@ -307,7 +305,7 @@ impl Arena {
         state.buffer_generation = state.buffer_generation.wrapping_add(1);
         log::debug!(
             "{}: compacted, {} bytes in {} moves, {} copies",
-            self.label,
+            self.core.label,
             bytes_moved,
             moves.len(),
             copies

@@ -13,7 +13,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::arena::{Arena, PendingGroup, Slot, State};
+use crate::arena::Arena;
+use crate::arena::state::{PendingGroup, Slot, State};
 use crate::error::ArenaError;
 use crate::handle::ArenaHandle;
 
@@ -26,7 +27,7 @@ impl Arena {
     /// [`ArenaError::StaleHandle`] or [`ArenaError::ForeignHandle`].
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let h = arena.alloc(256).unwrap();
     /// arena.free_deferred(h).unwrap();
@@ -40,7 +41,7 @@ impl Arena {
         let mut state = self.state.lock();
         let Slot {
             allocation, size, ..
-        } = state.slots.remove(handle.into().key, &self.label)?;
+        } = state.slots.remove(handle.into().key, &self.core.label)?;
         match state.pending.last_mut() {
             Some(group) if group.done.is_none() => {
                 group.allocations.push(allocation);
@@ -61,7 +62,7 @@ impl Arena {
     /// of allocations retired.
     ///
     /// ```
-    /// # let gpu = gpu_arena::headless::Headless::new(&Default::default()).unwrap();
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// assert_eq!(arena.maintain(), 0); // nothing pending
     /// ```
@@ -72,28 +73,31 @@ impl Arena {
                 let done = Arc::new(AtomicBool::new(false));
                 let flag = done.clone();
                 group.done = Some(done);
-                self.queue
+                self.core
+                    .queue
                     .on_submitted_work_done(move || flag.store(true, Ordering::Release));
             }
         }
         // Let wgpu run completed callbacks (and recall staging chunks).
-        let _ = self.device.poll(wgpu::PollType::Poll);
-        Self::retire_finished(&mut self.state.lock())
+        let _ = self.core.device.poll(wgpu::PollType::Poll);
+        self.state.lock().retire_finished()
     }
+}
 
+impl State {
     /// Returns sealed groups whose GPU work has finished to the allocator.
-    pub(crate) fn retire_finished(state: &mut State) -> usize {
+    pub(crate) fn retire_finished(&mut self) -> usize {
         let mut retired = 0;
         let mut index = 0;
-        while index < state.pending.len() {
-            let finished = state.pending[index]
+        while index < self.pending.len() {
+            let finished = self.pending[index]
                 .done
                 .as_ref()
                 .is_some_and(|d| d.load(Ordering::Acquire));
             if finished {
-                let group = state.pending.remove(index);
+                let group = self.pending.remove(index);
                 for allocation in group.allocations {
-                    state.allocator.free(allocation);
+                    self.allocator.free(allocation);
                     retired += 1;
                 }
             } else {

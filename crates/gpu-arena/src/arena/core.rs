@@ -1,0 +1,168 @@
+//! [`Core`]: what an arena is configured with (device, queue, usage, limits,
+//! alignments), fixed at creation, and the checks and errors derived from it; plus
+//! buffer creation inside error scopes.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use crate::error::{ArenaError, Limit};
+
+/// Bytes per allocator unit: wgpu's copy alignment.
+pub(crate) const UNIT: u64 = wgpu::COPY_BUFFER_ALIGNMENT;
+
+/// Greatest common divisor.
+pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Least common multiple, `None` on overflow.
+pub(crate) fn lcm(a: u64, b: u64) -> Option<u64> {
+    (a / gcd(a, b)).checked_mul(b)
+}
+
+/// An arena's fixed configuration.
+pub(crate) struct Core {
+    pub label: String,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    /// The buffer's usage, `COPY_SRC | COPY_DST` included.
+    pub usage: wgpu::BufferUsages,
+    /// The most the buffer may grow to, and which limit that is.
+    pub max_size: u64,
+    pub max_size_limit: Limit,
+    pub growth_factor: f64,
+    /// Alignment of every allocation (a multiple of 4).
+    pub min_alignment: u64,
+    /// Alignment that makes a range bindable as storage / uniform.
+    pub bind_alignment: u64,
+    /// The largest range that can be bound as storage / uniform, and which limit it
+    /// is (`None` for arenas that are not bound: vertex, index, indirect).
+    pub binding_limit: Option<(u64, Limit)>,
+}
+
+impl Core {
+    /// A request's reserved size and alignment in bytes, checked against the limits.
+    pub fn checked_request(&self, bytes: u64, align: u64) -> Result<(u64, u64), ArenaError> {
+        if align == 0 {
+            return Err(ArenaError::ZeroAlignment);
+        }
+        if bytes == 0 {
+            return Err(ArenaError::ZeroSize);
+        }
+        let size = bytes
+            .checked_next_multiple_of(UNIT)
+            .filter(|s| *s <= self.max_size)
+            .ok_or_else(|| self.over_limit(bytes, self.max_size_limit, self.max_size))?;
+        let align = lcm(self.min_alignment, align)
+            .filter(|a| *a <= self.max_size)
+            .ok_or_else(|| self.over_limit(align, Limit::Alignment, self.max_size))?;
+        Ok((size, align))
+    }
+
+    /// Refuses a range of `size` bytes that cannot be bound as this arena's usage.
+    pub fn check_binding_size(&self, size: u64) -> Result<(), ArenaError> {
+        match self.binding_limit {
+            Some((limit, what)) if size > limit => Err(self.over_limit(size, what, limit)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The error for `requested` exceeding limit `what` of value `limit`.
+    pub fn over_limit(&self, requested: u64, what: Limit, limit: u64) -> ArenaError {
+        ArenaError::OverLimit {
+            label: self.label.clone(),
+            requested,
+            limit,
+            what,
+        }
+    }
+
+    /// The error for `value` not being a multiple of `required`.
+    pub fn misaligned(&self, value: u64, required: u64, what: &'static str) -> ArenaError {
+        ArenaError::Misaligned {
+            label: self.label.clone(),
+            value,
+            required,
+            what,
+        }
+    }
+
+    /// A buffer of `size` bytes with the arena's usage, created inside error scopes.
+    pub fn create_buffer(&self, size: u64) -> Result<wgpu::Buffer, ArenaError> {
+        try_create_buffer(&self.device, &self.label, size, self.usage).map_err(|reason| {
+            ArenaError::Device {
+                label: self.label.clone(),
+                requested: size,
+                reason,
+            }
+        })
+    }
+}
+
+/// The binding size limit of an arena of `usage`: the smaller of the storage and
+/// uniform limits its usage can be bound as.
+pub(crate) fn binding_limit(
+    usage: wgpu::BufferUsages,
+    limits: &wgpu::Limits,
+) -> Option<(u64, Limit)> {
+    let storage = usage.contains(wgpu::BufferUsages::STORAGE).then_some((
+        limits.max_storage_buffer_binding_size,
+        Limit::MaxStorageBufferBindingSize,
+    ));
+    let uniform = usage.contains(wgpu::BufferUsages::UNIFORM).then_some((
+        limits.max_uniform_buffer_binding_size,
+        Limit::MaxUniformBufferBindingSize,
+    ));
+    [storage, uniform]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(size, _)| *size)
+        .map(|(size, limit)| (size / UNIT * UNIT, limit))
+}
+
+/// Polls a future once: wgpu's error-scope futures are ready at once on native.
+/// `None` when it is not (on the web, where the answer comes later).
+pub(crate) fn ready_now<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
+}
+
+/// Creates a buffer inside error scopes: an out-of-memory, validation or internal
+/// error comes back as `Err(message)` instead of reaching the device's uncaptured
+/// error handler (which panics by default).
+///
+/// On the web the scopes' answers arrive later; there a failure is not seen here.
+pub(crate) fn try_create_buffer(
+    device: &wgpu::Device,
+    label: &str,
+    size: u64,
+    usage: wgpu::BufferUsages,
+) -> Result<wgpu::Buffer, String> {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size,
+        usage,
+        mapped_at_creation: false,
+    });
+    let errors = [validation.pop(), internal.pop(), oom.pop()];
+    match errors.into_iter().filter_map(ready_now).flatten().next() {
+        Some(error) => {
+            buffer.destroy();
+            Err(error.to_string())
+        }
+        None => Ok(buffer),
+    }
+}

@@ -1,0 +1,272 @@
+//! [`State`]: everything behind an arena's lock (the buffer, the allocator, the slots
+//! of live allocations, deferred frees), and the one place that allocates, grows and
+//! resolves handles.
+//!
+//! A request first takes the allocator's O(1) path. Only when that misses does the
+//! arena pay for more: it retires deferred frees the GPU is done with, then runs the
+//! allocator's exhaustive search, and grows the buffer only when no free range can
+//! hold the request. Growth creates a larger buffer (inside error scopes, so a device
+//! that runs out of memory yields an error and leaves the arena as it was), records
+//! a copy of the used prefix of the old buffer into it and submits that copy at once,
+//! then grows the allocator in place: every allocation keeps its offset.
+//! `write_buffer` calls queued before the growth execute before the copy (wgpu runs
+//! pending writes ahead of the next submission), and later writes go to the new
+//! buffer and execute after it, so nothing is lost or overwritten.
+
+use offset_alloc::{AllocError, Allocator};
+
+use crate::arena::core::{Core, UNIT};
+use crate::error::{ArenaError, Limit};
+use crate::handle::{ArenaHandle, ArenaRange};
+use crate::slots::{Key, SlotMap};
+
+/// One live allocation.
+#[derive(Clone, Debug)]
+pub(crate) struct Slot {
+    /// The allocator's handle.
+    pub allocation: offset_alloc::Allocation,
+    /// Byte offset in the buffer.
+    pub offset: u64,
+    /// Reserved bytes (multiple of 4).
+    pub size: u64,
+    /// Requested bytes.
+    pub len: u64,
+    /// Alignment the allocation was made with (compaction keeps it).
+    pub align: u64,
+}
+
+impl Slot {
+    /// The slot's byte range.
+    pub fn range(&self) -> ArenaRange {
+        ArenaRange {
+            offset: self.offset,
+            size: self.size,
+            len: self.len,
+        }
+    }
+}
+
+/// Ranges freed with `free_deferred`, waiting for the GPU.
+pub(crate) struct PendingGroup {
+    pub allocations: Vec<offset_alloc::Allocation>,
+    pub bytes: u64,
+    /// Set by `on_submitted_work_done` once the work submitted before the group was
+    /// sealed has finished; `None` while the group is still open.
+    pub done: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+/// Everything behind the arena's lock.
+pub(crate) struct State {
+    pub buffer: wgpu::Buffer,
+    pub capacity: u64,
+    pub allocator: Allocator,
+    pub slots: SlotMap<Slot>,
+    pub buffer_generation: u32,
+    pub growth_count: u32,
+    pub growth_bytes_copied: u64,
+    /// Deferred frees: sealed groups waiting for the GPU, then the open group.
+    pub pending: Vec<PendingGroup>,
+}
+
+impl State {
+    /// Bytes of deferred frees not yet returned to the allocator.
+    pub fn pending_bytes(&self) -> u64 {
+        self.pending.iter().map(|g| g.bytes).sum()
+    }
+
+    /// End of the last allocation (or pending free): what growth must copy.
+    pub fn used_end(&self) -> u64 {
+        self.allocator
+            .trailing_free_region()
+            .map_or(self.capacity, |r| u64::from(r.offset) * UNIT)
+    }
+
+    /// The live slot a handle names.
+    pub fn resolve(&self, core: &Core, handle: ArenaHandle) -> Result<&Slot, ArenaError> {
+        self.slots.get(handle.key, &core.label)
+    }
+
+    /// Reserves `size` bytes at `align` (both checked by [`Core::checked_request`]) for
+    /// a request of `len` bytes, growing only when no free range can hold them, and
+    /// records the slot. On error nothing has changed.
+    pub fn place(
+        &mut self,
+        core: &Core,
+        size: u64,
+        align: u64,
+        len: u64,
+    ) -> Result<(Key, &Slot), ArenaError> {
+        let allocation = self.allocate(core, size, align)?;
+        let key = self.slots.insert(Slot {
+            allocation,
+            offset: u64::from(allocation.offset) * UNIT,
+            size,
+            len,
+            align,
+        });
+        let slot = self.slots.get(key, &core.label)?;
+        Ok((key, slot))
+    }
+
+    /// Frees the allocation `handle` names.
+    pub fn free(&mut self, core: &Core, handle: ArenaHandle) -> Result<(), ArenaError> {
+        let slot = self.slots.remove(handle.key, &core.label)?;
+        self.allocator.free(slot.allocation);
+        Ok(())
+    }
+
+    /// Room for `size` bytes at `align`, growing only when nothing free holds them.
+    fn allocate(
+        &mut self,
+        core: &Core,
+        size: u64,
+        align: u64,
+    ) -> Result<offset_alloc::Allocation, ArenaError> {
+        let (units, align_units) = ((size / UNIT) as u32, (align / UNIT) as u32);
+        match self.allocator.try_allocate_aligned(units, align_units) {
+            Ok(allocation) => return Ok(allocation),
+            Err(AllocError::TooManyAllocations { max_allocs }) => {
+                return Err(core.over_limit(
+                    u64::from(max_allocs) + 1,
+                    Limit::MaxAllocations,
+                    u64::from(max_allocs),
+                ));
+            }
+            Err(_) => {}
+        }
+        // Before paying for growth: ranges whose deferred free the GPU has finished
+        // with, then every free range that may fit (the O(1) probe is bounded).
+        self.retire_finished();
+        if let Ok(allocation) = self
+            .allocator
+            .try_allocate_aligned_exhaustive(units, align_units)
+        {
+            return Ok(allocation);
+        }
+        self.grow_for(core, size, align)?;
+        // The new tail holds the request by construction.
+        self.allocator
+            .try_allocate_aligned_exhaustive(units, align_units)
+            .map_err(|_| self.out_of_space(core, size, align))
+    }
+
+    /// The error for a request no free range holds and growth cannot help.
+    pub fn out_of_space(&self, core: &Core, size: u64, align: u64) -> ArenaError {
+        ArenaError::OutOfSpace {
+            label: core.label.clone(),
+            requested: size,
+            align,
+            available: u64::from(self.allocator.largest_free_region_exact()) * UNIT,
+            capacity: self.capacity,
+            max_size: core.max_size,
+            limit: core.max_size_limit,
+            pending_free: self.pending_bytes(),
+        }
+    }
+
+    /// Grows the buffer so that `size` bytes at alignment `align` fit at its end.
+    fn grow_for(&mut self, core: &Core, size: u64, align: u64) -> Result<(), ArenaError> {
+        // Growth only extends the last region: the request needs its aligned start
+        // (from the free tail, or from the current end) plus its size.
+        let needed = self.used_end().next_multiple_of(align).saturating_add(size);
+        if needed > core.max_size {
+            return Err(self.out_of_space(core, size, align));
+        }
+        let by_factor = (self.capacity as f64 * core.growth_factor).ceil() as u64;
+        let target = needed
+            .max(by_factor)
+            .next_multiple_of(UNIT)
+            .min(core.max_size);
+        debug_assert!(target >= needed && target > self.capacity);
+        self.grow_to(core, target)
+    }
+
+    /// Replaces the buffer by one of `new_capacity` bytes holding the same contents;
+    /// on a device error nothing changes.
+    pub fn grow_to(&mut self, core: &Core, new_capacity: u64) -> Result<(), ArenaError> {
+        let new_buffer = core.create_buffer(new_capacity)?;
+        let used = self.used_end();
+        if used > 0 {
+            let mut encoder = core
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("gpu-arena growth copy"),
+                });
+            encoder.copy_buffer_to_buffer(&self.buffer, 0, &new_buffer, 0, used);
+            core.queue.submit([encoder.finish()]);
+        }
+        if let Err(e) = self.allocator.grow((new_capacity / UNIT) as u32) {
+            unreachable!("capacities only grow, and a u32 allocator has nodes to spare: {e}");
+        }
+        log::debug!(
+            "{}: grew from {} to {} bytes (copied {used})",
+            core.label,
+            self.capacity,
+            new_capacity
+        );
+        self.buffer = new_buffer;
+        self.capacity = new_capacity;
+        self.buffer_generation = self.buffer_generation.wrapping_add(1);
+        self.growth_count += 1;
+        self.growth_bytes_copied += used;
+        Ok(())
+    }
+
+    /// Checks a write of `len` bytes at `offset` into `handle`'s allocation against the
+    /// rules of [`crate::Arena::write`]; returns its byte offset in the buffer and its
+    /// length padded to 4.
+    pub fn check_write(
+        &self,
+        core: &Core,
+        handle: ArenaHandle,
+        offset: u64,
+        len: u64,
+    ) -> Result<(u64, u64), ArenaError> {
+        if len == 0 {
+            return Err(ArenaError::ZeroSize);
+        }
+        if !offset.is_multiple_of(UNIT) {
+            return Err(core.misaligned(offset, UNIT, "write offset"));
+        }
+        let slot = self.resolve(core, handle)?;
+        let Some(end) = offset.checked_add(len).filter(|end| *end <= slot.len) else {
+            return Err(ArenaError::OutOfBounds {
+                label: core.label.clone(),
+                handle: handle.id(),
+                offset,
+                len,
+                size: slot.len,
+            });
+        };
+        if !len.is_multiple_of(UNIT) && end != slot.len {
+            return Err(core.misaligned(len, UNIT, "write length (not ending the allocation)"));
+        }
+        Ok((slot.offset + offset, len.next_multiple_of(UNIT)))
+    }
+
+    /// Writes `data` at buffer offset `at`, padding with zeros to `padded` bytes (the
+    /// padding lies in the allocation's own reserved tail).
+    pub fn write_at(
+        &self,
+        core: &Core,
+        at: u64,
+        padded: u64,
+        data: &[u8],
+    ) -> Result<(), ArenaError> {
+        if padded == data.len() as u64 {
+            core.queue.write_buffer(&self.buffer, at, data);
+            return Ok(());
+        }
+        let size = std::num::NonZeroU64::new(padded).unwrap_or(std::num::NonZeroU64::MIN);
+        let Some(mut view) = core.queue.write_buffer_with(&self.buffer, at, size) else {
+            return Err(ArenaError::Device {
+                label: core.label.clone(),
+                requested: padded,
+                reason: "queue.write_buffer_with refused the write".into(),
+            });
+        };
+        view.slice(..data.len()).copy_from_slice(data);
+        view.slice(data.len()..).fill(0);
+        Ok(())
+    }
+}

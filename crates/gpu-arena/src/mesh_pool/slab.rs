@@ -1,0 +1,288 @@
+//! [`MeshSlab`]: one vertex arena, one index arena and the table of draw records of
+//! the meshes they hold. A mesh lives wholly in one slab, so one bind of the slab's
+//! buffers and one indirect call over its table draw all of them.
+
+use bytemuck::Pod;
+use wgpu::util::DrawIndexedIndirectArgs;
+
+use crate::arena::Arena;
+use crate::descriptor::ArenaDescriptor;
+use crate::error::{ArenaError, Limit};
+use crate::gpu_table::{GpuTable, GpuTableDescriptor};
+use crate::handle::{TypedHandle, TypedPlacement};
+use crate::mesh_pool::IndexType;
+use crate::slots::Key;
+
+/// Sizes of a slab's buffers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SlabSizes {
+    pub vertex_bytes: u64,
+    pub index_bytes: u64,
+    /// Most bytes each buffer may grow to.
+    pub max_bytes: u64,
+    pub records: u32,
+    pub growth_factor: f32,
+}
+
+/// Where a mesh was placed in a slab.
+pub(crate) struct Placed<V, I> {
+    pub dense: u32,
+    pub vertices: TypedHandle<V>,
+    pub indices: TypedHandle<I>,
+    /// The generations of the slab's buffers after the placement.
+    pub generations: (u32, u32, u32),
+}
+
+/// One slab of a mesh pool.
+pub(crate) struct MeshSlab<V: Pod, I: IndexType> {
+    pub vertices: Arena,
+    pub indices: Arena,
+    /// One draw record per mesh, dense: the first `len()` are exactly the meshes.
+    pub records: GpuTable<DrawIndexedIndirectArgs>,
+    /// The mesh each record belongs to.
+    pub owners: Vec<Key>,
+    /// The arenas' buffer generations and the record table's when the pool last looked.
+    seen: (u32, u32, u32),
+    _marker: std::marker::PhantomData<fn() -> (V, I)>,
+}
+
+impl<V: Pod, I: IndexType> MeshSlab<V, I> {
+    /// A slab with buffers of `sizes`.
+    pub fn open(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        label: &str,
+        sizes: SlabSizes,
+    ) -> Result<Self, ArenaError> {
+        let most = sizes.max_bytes.min(device.limits().max_buffer_size);
+        let arena = |suffix: &str, usage, initial: u64| {
+            let label = format!("{label} {suffix}");
+            Arena::new(
+                device,
+                queue,
+                &ArenaDescriptor {
+                    label: Some(&label),
+                    usage,
+                    initial_size: initial.clamp(4, most.max(4)),
+                    max_size: sizes.max_bytes,
+                    growth_factor: sizes.growth_factor,
+                    ..Default::default()
+                },
+            )
+        };
+        let vertices = arena("vertices", wgpu::BufferUsages::VERTEX, sizes.vertex_bytes)?;
+        let indices = arena("indices", wgpu::BufferUsages::INDEX, sizes.index_bytes)?;
+        let records = GpuTable::new(
+            device,
+            queue,
+            &GpuTableDescriptor {
+                label: Some(&format!("{label} draw records")),
+                capacity: sizes.records,
+                ..Default::default()
+            },
+        )?;
+        let seen = (
+            vertices.buffer_generation(),
+            indices.buffer_generation(),
+            records.generation(),
+        );
+        Ok(MeshSlab {
+            vertices,
+            indices,
+            records,
+            owners: Vec::new(),
+            seen,
+            _marker: std::marker::PhantomData,
+        })
+    }
+
+    /// Uploads a mesh and appends its draw record (flushed); all or nothing.
+    pub fn place(
+        &mut self,
+        vertices: &[V],
+        indices: &[I],
+        owner: Key,
+        label: &str,
+    ) -> Result<Placed<V, I>, ArenaError> {
+        let v = self.vertices.place_slice(vertices)?;
+        let i = match self.indices.place_slice(indices) {
+            Ok(i) => i,
+            Err(e) => {
+                self.release(v.handle, None);
+                return Err(e);
+            }
+        };
+        self.commit(v, i, owner, label).inspect_err(|_| {
+            self.release(v.handle, Some(i.handle));
+        })
+    }
+
+    /// Reserves room for a mesh of `vertex_count` and `index_count` elements and
+    /// appends its record (not flushed); the data is uploaded by the caller.
+    pub fn reserve(
+        &mut self,
+        vertex_count: usize,
+        index_count: usize,
+        owner: Key,
+        label: &str,
+    ) -> Result<Placed<V, I>, ArenaError> {
+        let v = self.vertices.place_elements::<V>(vertex_count as u64)?;
+        let i = match self.indices.place_elements::<I>(index_count as u64) {
+            Ok(i) => i,
+            Err(e) => {
+                self.release(v.handle, None);
+                return Err(e);
+            }
+        };
+        self.commit(v, i, owner, label).inspect_err(|_| {
+            self.release(v.handle, Some(i.handle));
+        })
+    }
+
+    /// Appends the draw record of a mesh placed at `v` and `i`.
+    fn commit(
+        &mut self,
+        v: TypedPlacement<V>,
+        i: TypedPlacement<I>,
+        owner: Key,
+        label: &str,
+    ) -> Result<Placed<V, I>, ArenaError> {
+        let args = draw_args(label, v, i)?;
+        let dense = self.records.push(args)?;
+        self.owners.push(owner);
+        Ok(Placed {
+            dense,
+            vertices: v.handle,
+            indices: i.handle,
+            generations: (
+                v.buffer_generation,
+                i.buffer_generation,
+                self.records.generation(),
+            ),
+        })
+    }
+
+    /// Undoes [`Self::place`] / [`Self::reserve`] for the last record.
+    pub fn unplace_last(&mut self, placed: &Placed<V, I>) {
+        debug_assert_eq!(placed.dense + 1, self.records.len());
+        let _ = self.records.swap_remove(placed.dense);
+        self.owners.pop();
+        self.release(placed.vertices, Some(placed.indices));
+    }
+
+    /// Frees a mesh's ranges.
+    pub fn release(&self, vertices: TypedHandle<V>, indices: Option<TypedHandle<I>>) {
+        let freed = self.vertices.free(vertices);
+        debug_assert!(freed.is_ok(), "{freed:?}");
+        if let Some(indices) = indices {
+            let freed = self.indices.free(indices);
+            debug_assert!(freed.is_ok(), "{freed:?}");
+        }
+    }
+
+    /// Removes the record at `dense` (the last record moves into its place) and frees
+    /// the mesh's ranges. Returns the owner of the moved record, if one moved.
+    pub fn remove(
+        &mut self,
+        dense: u32,
+        vertices: TypedHandle<V>,
+        indices: TypedHandle<I>,
+    ) -> Result<Option<Key>, ArenaError> {
+        self.records.swap_remove(dense)?;
+        self.owners.swap_remove(dense as usize);
+        self.records.flush()?;
+        self.release(vertices, Some(indices));
+        Ok(self.owners.get(dense as usize).copied())
+    }
+
+    /// The draw record a mesh at `vertices` and `indices` has now (after compaction).
+    pub fn current_args(
+        &self,
+        label: &str,
+        vertices: TypedHandle<V>,
+        indices: TypedHandle<I>,
+        index_count: u32,
+    ) -> Result<DrawIndexedIndirectArgs, ArenaError> {
+        let (ve, ie) = (
+            self.vertices.elements(vertices)?,
+            self.indices.elements(indices)?,
+        );
+        Ok(DrawIndexedIndirectArgs {
+            index_count,
+            instance_count: 1,
+            first_index: ie.first,
+            base_vertex: base_vertex(label, ve.first)?,
+            first_instance: 0,
+        })
+    }
+
+    /// Whether a placement left the slab's buffers at other generations than the pool
+    /// last saw (no lock taken: the placement carries them).
+    pub fn placed_changed(&mut self, placed: &Placed<V, I>) -> bool {
+        std::mem::replace(&mut self.seen, placed.generations) != placed.generations
+    }
+
+    /// Whether the arenas' buffers, or the record table's binding, changed since the
+    /// last call.
+    pub fn buffers_changed(&mut self) -> bool {
+        let now = (
+            self.vertices.buffer_generation(),
+            self.indices.buffer_generation(),
+            self.records.generation(),
+        );
+        std::mem::replace(&mut self.seen, now) != now
+    }
+
+    /// Meshes in the slab.
+    pub fn len(&self) -> u32 {
+        self.records.len()
+    }
+
+    /// Bytes used in the two arenas.
+    pub fn used_bytes(&self) -> u64 {
+        self.vertices.stats().used + self.indices.stats().used
+    }
+
+    /// Empties the slab (buffers and table capacity stay).
+    pub fn clear(&mut self) {
+        self.records.clear();
+        self.owners.clear();
+        let _ = self.records.flush();
+        self.vertices.clear();
+        self.indices.clear();
+    }
+}
+
+impl<V: Pod, I: IndexType> Drop for MeshSlab<V, I> {
+    /// The slab owns its meshes' ranges: dropping it releases them without a leak
+    /// report.
+    fn drop(&mut self) {
+        self.vertices.clear();
+        self.indices.clear();
+    }
+}
+
+/// The draw record of a mesh placed at `v` and `i`.
+fn draw_args<V, I>(
+    label: &str,
+    v: TypedPlacement<V>,
+    i: TypedPlacement<I>,
+) -> Result<DrawIndexedIndirectArgs, ArenaError> {
+    Ok(DrawIndexedIndirectArgs {
+        index_count: i.elements.count,
+        instance_count: 1,
+        first_index: i.elements.first,
+        base_vertex: base_vertex(label, v.elements.first)?,
+        first_instance: 0,
+    })
+}
+
+/// A first vertex as a draw's `i32` base vertex.
+fn base_vertex(label: &str, first: u32) -> Result<i32, ArenaError> {
+    i32::try_from(first).map_err(|_| ArenaError::OverLimit {
+        label: label.to_owned(),
+        requested: u64::from(first),
+        limit: i32::MAX as u64,
+        what: Limit::ElementIndex,
+    })
+}

@@ -1,0 +1,180 @@
+//! The mesh pool's public value types: index types, the descriptor, handles, and
+//! what lookups and reports return.
+
+use bytemuck::Pod;
+use wgpu::util::DrawIndexedIndirectArgs;
+
+use crate::arena::ArenaSlice;
+use crate::error::{HandleId, HandleKind};
+use crate::mesh_pool::DrawPath;
+use crate::slab::SlabId;
+use crate::slots::Key;
+
+/// An index type a pool can use: `u16` or `u32`.
+///
+/// ```
+/// use gpu_arena::mesh_pool::IndexType;
+/// assert_eq!(<u16 as IndexType>::FORMAT, wgpu::IndexFormat::Uint16);
+/// ```
+pub trait IndexType: Pod + sealed::Sealed {
+    /// The matching wgpu index format.
+    const FORMAT: wgpu::IndexFormat;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u16 {}
+    impl Sealed for u32 {}
+}
+
+impl IndexType for u16 {
+    const FORMAT: wgpu::IndexFormat = wgpu::IndexFormat::Uint16;
+}
+impl IndexType for u32 {
+    const FORMAT: wgpu::IndexFormat = wgpu::IndexFormat::Uint32;
+}
+
+/// How a [`crate::mesh_pool::MeshPool`] and its slabs are created. Every field has a default.
+///
+/// ```
+/// let desc = gpu_arena::mesh_pool::MeshPoolDescriptor { label: Some("terrain"), ..Default::default() };
+/// assert_eq!(desc.initial_vertex_bytes, 4 << 20);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeshPoolDescriptor<'a> {
+    /// Label of the pool, and prefix of its buffers' labels. Default: `mesh pool #N`.
+    pub label: Option<&'a str>,
+    /// Initial vertex buffer size of a shared slab (clamped to what a slab may be).
+    /// Default: 4 MiB.
+    pub initial_vertex_bytes: u64,
+    /// Initial index buffer size of a shared slab (clamped likewise). Default: 1 MiB.
+    pub initial_index_bytes: u64,
+    /// Initial room for draw records in a shared slab. Default: 1024.
+    pub initial_meshes: u32,
+    /// Most bytes a shared slab's vertex or index buffer may grow to; also capped by
+    /// the device's `max_buffer_size`. When the newest slab is full the pool opens
+    /// another. Default: the device limit.
+    pub max_slab_bytes: u64,
+    /// Most slabs the pool may hold, dedicated ones included; past it inserts are
+    /// refused. Default: no limit.
+    pub max_slabs: u32,
+    /// A mesh whose vertices or indices take at least this many bytes (or more than a
+    /// shared slab may hold) gets a slab of its own, sized exactly for it and dropped
+    /// with it. Default: 32 MiB.
+    pub dedicated_bytes: u64,
+    /// Growth factor of the arenas. Default: 2.0.
+    pub growth_factor: f32,
+    /// How [`crate::mesh_pool::MeshPool::draw`] draws. Default: [`DrawPath::Auto`].
+    pub draw: DrawPath,
+}
+
+impl Default for MeshPoolDescriptor<'_> {
+    fn default() -> Self {
+        MeshPoolDescriptor {
+            label: None,
+            initial_vertex_bytes: 4 << 20,
+            initial_index_bytes: 1 << 20,
+            initial_meshes: 1024,
+            max_slab_bytes: u64::MAX,
+            max_slabs: u32::MAX,
+            dedicated_bytes: 32 << 20,
+            growth_factor: 2.0,
+            draw: DrawPath::Auto,
+        }
+    }
+}
+
+/// A mesh in a [`crate::mesh_pool::MeshPool`]: a small `Copy` handle checked on every use. It stays
+/// valid when its mesh moves (growth, compaction, another slab).
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+/// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// let mesh = pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+/// pool.remove(mesh).unwrap();
+/// assert!(pool.remove(mesh).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MeshHandle {
+    pub(crate) key: Key,
+}
+
+impl MeshHandle {
+    /// The handle as errors report it.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let mesh = pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+    /// assert_eq!(mesh.id().kind, gpu_arena::HandleKind::MeshPool);
+    /// ```
+    pub fn id(self) -> HandleId {
+        self.key.id(HandleKind::MeshPool)
+    }
+}
+
+/// Where a mesh is drawn from: its slab, its record's index in the slab's table and
+/// the record itself (`first_index`, `index_count`, `base_vertex` in the slab's
+/// buffers).
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+/// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// let mesh = pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+/// let draw = pool.draw_args(mesh).unwrap();
+/// assert_eq!((draw.record, draw.args.index_count), (0, 3));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct MeshDraw {
+    /// The slab holding the mesh.
+    pub slab: SlabId,
+    /// Index of the mesh's record in the slab's table.
+    pub record: u32,
+    /// The record.
+    pub args: DrawIndexedIndirectArgs,
+}
+
+/// One slab's buffers, for drawing it (or culling into its table) yourself.
+#[derive(Clone, Debug)]
+pub struct MeshSlabView {
+    /// The slab.
+    pub id: SlabId,
+    /// Its vertex buffer (bind whole: `base_vertex` is relative to its start).
+    pub vertex_buffer: wgpu::Buffer,
+    /// Its index buffer (bind whole).
+    pub index_buffer: wgpu::Buffer,
+    /// Its table of draw records, bindable as storage (`STORAGE | INDIRECT`): the
+    /// argument of `multi_draw_indexed_indirect`.
+    pub records: ArenaSlice,
+    /// Records (meshes) in the table.
+    pub record_count: u32,
+    /// Whether the slab holds one large mesh of its own.
+    pub dedicated: bool,
+    /// Pool generation at which the slab's buffers last changed.
+    pub changed_at: u64,
+}
+
+/// Counters of a [`crate::mesh_pool::MeshPool`], summed over its slabs.
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+/// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+/// let stats = pool.stats();
+/// assert_eq!((stats.meshes, stats.slabs, stats.vertex_bytes), (1, 1, 36));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MeshPoolStats {
+    /// Meshes.
+    pub meshes: usize,
+    /// Slabs, dedicated ones included.
+    pub slabs: usize,
+    /// Slabs holding one large mesh each.
+    pub dedicated_slabs: usize,
+    /// Vertex bytes reserved by meshes.
+    pub vertex_bytes: u64,
+    /// Index bytes reserved by meshes.
+    pub index_bytes: u64,
+    /// Bytes of every vertex and index buffer.
+    pub capacity: u64,
+}
