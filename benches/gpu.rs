@@ -1,17 +1,25 @@
 //! GPU benchmarks, side by side in one run on the adapter `WGPU_BACKEND` selects
 //! (run once with `vulkan` and once with `gl` on a machine without a GPU):
 //!
-//! * `pack/*`: 10,000 small meshes (24..512 vertices of 32 bytes, u32 indices, about
-//!   100 MiB) into a `MeshPool` with `insert_batch` (a long-lived pool cleared and
-//!   refilled, and a brand-new pool), versus one vertex and one index buffer per mesh
-//!   with `create_buffer_init`; upload and GPU completion included.
-//! * `draw/*`: CPU time to encode and submit drawing those meshes: one
+//! * `pack/*`: 10,000 small meshes (16..256 vertices of 32 bytes, u32 indices, about
+//!   49.5 MiB) into a `MeshPool`: a new pool (defaults) with one `insert` per mesh (with
+//!   its own staging, and with a warm staging shared across pools), a new pool with
+//!   `insert_batch` (defaults, and pre-sized), and a reused pool (`clear`, then
+//!   `insert_batch` or per-mesh `insert`); versus one vertex and one index buffer per
+//!   mesh with `create_buffer_init`. Commit, upload and GPU completion included. A
+//!   printed breakdown gives where a new and a reused pool's time goes, phase by
+//!   phase (`--phases` prints only that, for profilers; `PHASE_RUNS=N` sets the runs
+//!   and prints each, `PHASE_ONLY=text` keeps the breakdowns whose name contains it).
+//! * `draw/*`: CPU time to encode and submit drawing 10,000 meshes of 24..512
+//!   vertices: one
 //!   `multi_draw_indexed_indirect` from the pool versus `draw_indexed` with its own
 //!   buffer binds per mesh (GPU execution is waited for outside the timing).
 //! * `upload/*`: 64 MiB as 16,384 writes of 4 KiB through an `UploadBatch`, borrowed
 //!   (`write_borrowed`) and copied (`write`); CPU time to batch and submit, with the
-//!   staging belt warm as in a frame loop; versus a plain `memcpy` of the same bytes,
-//!   and versus 16,384 `queue.write_buffer` calls.
+//!   staging warm as in a frame loop; versus a plain `memcpy` of the same bytes, and
+//!   versus 16,384 `queue.write_buffer` calls. Generated data (a pattern computed per
+//!   write) written in place with `Arena::write_with` versus built in a `Vec` first
+//!   and written with `Arena::write`.
 //! * `compact/*`: full compaction of a 64 MiB arena with every other allocation freed
 //!   (GPU completion included); the report gives the cost per MiB moved.
 //!
@@ -23,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::{BatchSize, Criterion};
 use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
-use gpu_arena::{Arena, ArenaDescriptor};
+use gpu_arena::{Arena, ArenaDescriptor, Staging};
 use gpu_suballoc::reference::PerMeshBuffers;
 use gpu_suballoc::{Rng, scene};
 use wgpu::util::DeviceExt;
@@ -35,12 +43,13 @@ struct Meshes {
     indices: Vec<Vec<u32>>,
 }
 
-fn meshes(count: usize) -> Meshes {
+/// `count` meshes of `min..=max` vertices (and half as many indices again).
+fn meshes(count: usize, min: u32, max: u32) -> Meshes {
     let mut rng = Rng(0x5EED);
     let mut vertices = Vec::with_capacity(count);
     let mut indices = Vec::with_capacity(count);
     for _ in 0..count {
-        let n = 24 + rng.below(489) as u32;
+        let n = min + rng.below(u64::from(max - min + 1)) as u32;
         // Tiny, off-screen triangles: the draws cost CPU encoding, not rasterisation.
         vertices.push(
             (0..n)
@@ -58,12 +67,13 @@ fn wait(gpu: &Headless) {
         .expect("poll");
 }
 
-fn pool_desc(gpu: &Headless) -> MeshPoolDescriptor<'static> {
+/// A pool sized for `m` up front.
+fn pool_desc(gpu: &Headless, m: &Meshes) -> MeshPoolDescriptor<'static> {
     MeshPoolDescriptor {
         label: Some("bench"),
-        initial_vertex_bytes: 96 << 20,
-        initial_index_bytes: 32 << 20,
-        initial_meshes: 10_000,
+        initial_vertex_bytes: m.vertices.iter().map(|v| v.len() as u64 * 32).sum(),
+        initial_index_bytes: m.indices.iter().map(|i| i.len() as u64 * 4).sum(),
+        initial_meshes: m.vertices.len() as u32,
         // The indirect path wherever it works (GL included), so it is what is timed.
         draw: DrawPath::for_adapter(&gpu.adapter),
         ..Default::default()
@@ -71,21 +81,15 @@ fn pool_desc(gpu: &Headless) -> MeshPoolDescriptor<'static> {
 }
 
 fn pack(gpu: &Headless, m: &Meshes) -> MeshPool<Vertex, u32> {
-    let pool = MeshPool::new(&gpu.device, &gpu.queue, &pool_desc(gpu)).expect("pool");
+    let pool = MeshPool::new(&gpu.device, &gpu.queue, &pool_desc(gpu, m)).expect("pool");
     fill(gpu, &pool, m);
     pool
 }
 
 /// Uploads every mesh with `insert_batch` and waits for the GPU.
 fn fill(gpu: &Headless, pool: &MeshPool<Vertex, u32>, m: &Meshes) {
-    let list: Vec<(&[Vertex], &[u32])> = m
-        .vertices
-        .iter()
-        .zip(&m.indices)
-        .map(|(v, i)| (&v[..], &i[..]))
-        .collect();
-    pool.insert_batch(&list).expect("insert_batch");
-    gpu.queue.submit([]);
+    pool.insert_batch(&list(m)).expect("insert_batch");
+    pool.commit_now().expect("commit");
     wait(gpu);
 }
 
@@ -193,51 +197,205 @@ fn main() {
     let backend = format!("{:?}", gpu.info.backend).to_lowercase();
     let smoke = std::env::args().any(|a| a == "--test");
     let count = if smoke { 200 } else { 10_000 };
-    let m = meshes(count);
-    let mib = m.vertices.iter().map(|v| v.len() * 32).sum::<usize>() as f64 / (1 << 20) as f64
-        + m.indices.iter().map(|i| i.len() * 4).sum::<usize>() as f64 / (1 << 20) as f64;
+    let packed = meshes(count, 16, 256);
+    let drawn = meshes(count, 24, 512);
+    let mib = |m: &Meshes| {
+        (m.vertices.iter().map(|v| v.len() * 32).sum::<usize>()
+            + m.indices.iter().map(|i| i.len() * 4).sum::<usize>()) as f64
+            / (1 << 20) as f64
+    };
     println!(
-        "GPU benchmarks on {} — {count} meshes, {mib:.1} MiB",
-        gpu.describe()
+        "GPU benchmarks on {} — {count} meshes: {:.1} MiB to pack, {:.1} MiB to draw",
+        gpu.describe(),
+        mib(&packed),
+        mib(&drawn)
     );
     if smoke {
-        let pool = pack(&gpu, &m);
+        let pool = pack(&gpu, &packed);
         assert_eq!(pool.len(), count);
         return;
+    }
+    phases(&gpu, &packed);
+    if std::env::args().any(|a| a == "--phases") {
+        return; // the phase breakdown alone (for profilers)
     }
 
     let mut c = Criterion::default()
         .configure_from_args()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1));
-    bench_pack(&mut c, &gpu, &backend, &m);
-    bench_draw(&mut c, &gpu, &backend, &m);
+    bench_pack(&mut c, &gpu, &backend, &packed);
+    bench_draw(&mut c, &gpu, &backend, &drawn);
     bench_upload(&mut c, &gpu, &backend);
     let moved_mib = bench_compact(&mut c, &gpu, &backend);
     c.final_summary();
     report(&backend, moved_mib, started);
 }
 
-/// `pack/*`: filling a pool, reused and brand-new, against per-mesh buffers.
+/// The meshes as `insert_batch` takes them.
+fn list(m: &Meshes) -> Vec<(&[Vertex], &[u32])> {
+    m.vertices
+        .iter()
+        .zip(&m.indices)
+        .map(|(v, i)| (&v[..], &i[..]))
+        .collect()
+}
+
+/// One `insert` per mesh, then the commit and the GPU's completion.
+fn insert_each(gpu: &Headless, pool: &MeshPool<Vertex, u32>, m: &Meshes) {
+    for (v, i) in m.vertices.iter().zip(&m.indices) {
+        pool.insert(v, i).expect("insert");
+    }
+    pool.commit_now().expect("commit");
+    wait(gpu);
+}
+
+/// A pool with default sizes (growing as it fills), sharing `staging` if given.
+fn new_pool(gpu: &Headless, staging: Option<&Staging>) -> MeshPool<Vertex, u32> {
+    MeshPool::new(
+        &gpu.device,
+        &gpu.queue,
+        &MeshPoolDescriptor {
+            staging: staging.cloned(),
+            ..Default::default()
+        },
+    )
+    .expect("pool")
+}
+
+/// `pack/*`: filling a pool, new and reused, per mesh and batched, against per-mesh
+/// buffers.
 fn bench_pack(c: &mut Criterion, gpu: &Headless, backend: &str, m: &Meshes) {
     let mut group = c.benchmark_group(format!("pack-{backend}"));
-    group.measurement_time(Duration::from_secs(20));
-    // A long-lived pool refilled (as for a level load): warm staging and buffers.
-    let reused = pack(gpu, m);
-    group.bench_function("mesh_pool_reused", |b| {
-        b.iter(|| {
-            reused.clear();
-            fill(gpu, &reused, m);
-        })
-    });
-    // A brand-new pool each time: fresh buffers and staging memory.
-    group.bench_function("mesh_pool_new", |b| {
-        b.iter_batched(|| (), |_| pack(gpu, m), BatchSize::PerIteration)
-    });
+    group.measurement_time(Duration::from_secs(15));
     group.bench_function("per_mesh_buffers", |b| {
         b.iter_batched(|| (), |_| per_mesh_buffers(gpu, m), BatchSize::PerIteration)
     });
+    group.bench_function("new_pool_insert", |b| {
+        b.iter_batched(
+            || (),
+            |_| {
+                let pool = new_pool(gpu, None);
+                insert_each(gpu, &pool, m);
+                pool
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    {
+        // Dropped after its variant: its warm chunks stay out of the ones below.
+        let shared = Staging::new(&gpu.device, &Default::default());
+        group.bench_function("new_pool_insert_shared_staging", |b| {
+            b.iter_batched(
+                || (),
+                |_| {
+                    let pool = new_pool(gpu, Some(&shared));
+                    insert_each(gpu, &pool, m);
+                    shared.maintain();
+                    pool
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.bench_function("new_pool_insert_batch", |b| {
+        b.iter_batched(
+            || (),
+            |_| {
+                let pool = new_pool(gpu, None);
+                fill(gpu, &pool, m);
+                pool
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("new_pool_presized_insert_batch", |b| {
+        b.iter_batched(|| (), |_| pack(gpu, m), BatchSize::PerIteration)
+    });
+    // A long-lived pool refilled (as for a level load): warm staging and buffers.
+    let reused = pack(gpu, m);
+    group.bench_function("reused_pool_insert_batch", |b| {
+        b.iter(|| {
+            reused.clear();
+            fill(gpu, &reused, m);
+            reused.maintain();
+        })
+    });
+    group.bench_function("reused_pool_insert", |b| {
+        b.iter(|| {
+            reused.clear();
+            insert_each(gpu, &reused, m);
+            reused.maintain();
+        })
+    });
     group.finish();
+}
+
+/// Where a new pool's time goes (fastest of 5 runs per phase), filled one insert per
+/// mesh and with one `insert_batch`: creating the pool, the inserts (allocation,
+/// staging), the commit (buffers for the grown slabs, recording, submitting), the GPU.
+fn phases(gpu: &Headless, m: &Meshes) {
+    let each = |pool: &MeshPool<Vertex, u32>| {
+        for (v, i) in m.vertices.iter().zip(&m.indices) {
+            pool.insert(v, i).expect("insert");
+        }
+    };
+    let batch = |pool: &MeshPool<Vertex, u32>| {
+        pool.insert_batch(&list(m)).expect("insert_batch");
+    };
+    type Fill<'a> = &'a dyn Fn(&MeshPool<Vertex, u32>);
+    let fills: [(&str, Fill<'_>); 2] = [("one insert per mesh", &each), ("insert_batch", &batch)];
+    let reused = new_pool(gpu, None);
+    for (name, fill, reuse) in fills
+        .iter()
+        .map(|&(n, f)| (format!("new pool, {n}"), f, false))
+        .chain(
+            fills
+                .iter()
+                .map(|&(n, f)| (format!("reused pool, {n}"), f, true)),
+        )
+    {
+        if std::env::var("PHASE_ONLY").is_ok_and(|only| !name.contains(&only)) {
+            continue;
+        }
+        let mut best = [f64::MAX; 4];
+        let mut all = Vec::new();
+        for _ in 0..std::env::var("PHASE_RUNS").map_or(5, |v| v.parse().unwrap()) {
+            let start = Instant::now();
+            let fresh;
+            let pool = if reuse {
+                reused.clear();
+                reused.maintain();
+                &reused
+            } else {
+                fresh = new_pool(gpu, None);
+                &fresh
+            };
+            let created = start.elapsed().as_secs_f64();
+            fill(pool);
+            let inserted = start.elapsed().as_secs_f64();
+            pool.commit_now().expect("commit");
+            let committed = start.elapsed().as_secs_f64();
+            wait(gpu);
+            let done = start.elapsed().as_secs_f64();
+            all.push((done * 1e3) as u32);
+            for (b, t) in best.iter_mut().zip([
+                created,
+                inserted - created,
+                committed - inserted,
+                done - committed,
+            ]) {
+                *b = b.min(t * 1e3);
+            }
+        }
+        println!(
+            "{name}, by phase (fastest of 5, ms): create or clear {:.2}, insert {:.2}, commit {:.2}, GPU {:.2}",
+            best[0], best[1], best[2], best[3]
+        );
+        if std::env::var("PHASE_RUNS").is_ok() {
+            println!("  every run (ms): {all:?}");
+        }
+    }
 }
 
 /// `draw/*`: CPU time to encode and submit drawing every mesh, four ways.
@@ -248,11 +406,19 @@ fn bench_draw(c: &mut Criterion, gpu: &Headless, backend: &str, m: &Meshes) {
     let mut group = c.benchmark_group(format!("draw-{backend}"));
     group.measurement_time(Duration::from_secs(8));
     group.bench_function("pool_one_indirect_call", |b| {
-        b.iter_custom(|n| frames(gpu, &t, n, |pass| _ = black_box(pool.draw(pass, 0))))
+        b.iter_custom(|n| {
+            frames(gpu, &t, n, |pass| {
+                _ = black_box(pool.draw(pass, 0).expect("committed"))
+            })
+        })
     });
     // The pool's fallback path: buffers bound once, one `draw_indexed` per mesh.
     group.bench_function("pool_draw_each", |b| {
-        b.iter_custom(|n| frames(gpu, &t, n, |pass| _ = black_box(pool.draw_each(pass, 0))))
+        b.iter_custom(|n| {
+            frames(gpu, &t, n, |pass| {
+                _ = black_box(pool.draw_each(pass, 0).expect("committed"))
+            })
+        })
     });
     // Reference floor: the same triangles in one draw over merged buffers (indices
     // rebased). What remains is the adapter's own per-vertex and per-triangle work;
@@ -348,6 +514,49 @@ fn bench_upload(c: &mut Criterion, gpu: &Headless, backend: &str) {
                 .sum()
         })
     });
+    // Generated data: a pattern computed per write, into a reused Vec then written,
+    // or straight into the queue's staging memory.
+    let pattern = |k: usize| (0..UPLOAD_CHUNK).map(move |j| (k * 31 + j) as u8);
+    group.bench_function("generated_vec_then_write_16384x4KiB", |b| {
+        let mut scratch = vec![0u8; UPLOAD_CHUNK];
+        b.iter_custom(|n| {
+            (0..n)
+                .map(|_| {
+                    let start = Instant::now();
+                    for (k, h) in handles.iter().enumerate() {
+                        for (byte, value) in scratch.iter_mut().zip(pattern(k)) {
+                            *byte = value;
+                        }
+                        arena.write(*h, 0, &scratch).expect("write");
+                    }
+                    gpu.queue.submit([]);
+                    let elapsed = start.elapsed();
+                    wait(gpu);
+                    elapsed
+                })
+                .sum()
+        })
+    });
+    group.bench_function("generated_write_with_16384x4KiB", |b| {
+        b.iter_custom(|n| {
+            (0..n)
+                .map(|_| {
+                    let start = Instant::now();
+                    for (k, h) in handles.iter().enumerate() {
+                        arena
+                            .write_with(*h, 0, UPLOAD_CHUNK as u64, |bytes| {
+                                bytes.write_iter(pattern(k))
+                            })
+                            .expect("write_with");
+                    }
+                    gpu.queue.submit([]);
+                    let elapsed = start.elapsed();
+                    wait(gpu);
+                    elapsed
+                })
+                .sum()
+        })
+    });
     let mut copy = vec![0u8; data.len()];
     group.bench_function("memcpy", |b| {
         b.iter(|| {
@@ -416,19 +625,23 @@ fn mean_ns(group: &str, name: &str, since: SystemTime) -> Option<f64> {
 fn report(backend: &str, moved_mib: f64, since: SystemTime) {
     let get = |g: &str, n: &str| mean_ns(&format!("{g}-{backend}"), n, since);
     println!("\n== ratios on {backend} (means from this run) ==");
-    if let (Some(reused), Some(new), Some(per)) = (
-        get("pack", "mesh_pool_reused"),
-        get("pack", "mesh_pool_new"),
-        get("pack", "per_mesh_buffers"),
-    ) {
+    if let Some(per) = get("pack", "per_mesh_buffers") {
         println!(
-            "pack 10,000 meshes: reused pool {:.1} ms ({:.1}x faster), new pool {:.1} ms ({:.1}x), per-mesh buffers {:.1} ms",
-            reused / 1e6,
-            per / reused,
-            new / 1e6,
-            per / new,
+            "pack 10,000 meshes: per-mesh create_buffer_init {:.1} ms; speed-up of each pool variant:",
             per / 1e6
         );
+        for name in [
+            "new_pool_insert",
+            "new_pool_insert_shared_staging",
+            "new_pool_insert_batch",
+            "new_pool_presized_insert_batch",
+            "reused_pool_insert_batch",
+            "reused_pool_insert",
+        ] {
+            if let Some(t) = get("pack", name) {
+                println!("  {name:<32} {:>8.1} ms  {:>5.1}x", t / 1e6, per / t);
+            }
+        }
     }
     if let (Some(one), Some(pool_each), Some(each), Some(merged)) = (
         get("draw", "pool_one_indirect_call"),
@@ -467,6 +680,17 @@ fn report(backend: &str, moved_mib: f64, since: SystemTime) {
             gib(plain),
             memcpy / plain,
             gib(memcpy)
+        );
+    }
+    if let (Some(vec_write), Some(with)) = (
+        get("upload", "generated_vec_then_write_16384x4KiB"),
+        get("upload", "generated_write_with_16384x4KiB"),
+    ) {
+        println!(
+            "generated 64 MiB: built in a Vec then write {:.1} ms, write_with in place {:.1} ms ({:.2}x)",
+            vec_write / 1e6,
+            with / 1e6,
+            vec_write / with
         );
     }
     if let Some(compact) = get("compact", "full_64MiB_half_freed") {

@@ -119,11 +119,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!();
     let pack_ms = ms(start);
     let start = Instant::now();
-    let index = gpu.queue.submit([]);
-    gpu.device.poll(wgpu::PollType::Wait {
-        submission_index: Some(index),
-        timeout: None,
-    })?;
+    pool.commit_now()?; // lands every staged insert with a few merged copies
+    gpu.device.poll(wgpu::PollType::wait_indefinitely())?;
     let upload_ms = ms(start);
 
     eprintln!(
@@ -134,7 +131,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let renderer = Renderer::new(&gpu.device, args.width, args.height);
     let start = Instant::now();
-    let draw_calls = renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+    let mut draw_result = Ok(0);
+    renderer.render(&gpu.device, &gpu.queue, |pass| {
+        draw_result = pool.draw(pass, 0);
+        0
+    });
+    let draw_calls = draw_result?;
     let index = gpu.queue.submit([]);
     gpu.device.poll(wgpu::PollType::Wait {
         submission_index: Some(index),

@@ -183,7 +183,8 @@ fn mesh_pool_compaction_keeps_drawing_identical() {
             pool.remove(*h).unwrap();
         }
         let renderer = Renderer::new(&gpu.device, 160, 160);
-        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        pool.commit_now().unwrap();
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
         let before = renderer.read_pixels(&gpu.device, &gpu.queue);
         let before_generation = pool.generation();
         let report = pool.compact(None).unwrap();
@@ -202,7 +203,8 @@ fn mesh_pool_compaction_keeps_drawing_identical() {
                 .sum::<u64>(),
             "packed: nothing but the live meshes"
         );
-        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        pool.commit_now().unwrap();
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
         let after = renderer.read_pixels(&gpu.device, &gpu.queue);
         assert!(before == after, "the picture is unchanged by compaction");
         let displaced = pool.displaced_since(before_generation);

@@ -50,3 +50,27 @@ fn dropping_an_arena_with_live_allocations_logs_a_leak_report() {
         );
     });
 }
+
+#[test]
+fn pools_dropped_with_their_contents_report_no_leak() {
+    on_every_adapter(|gpu| {
+        let label = format!("leak-free-pool-{}", gpu.info.backend);
+        let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u32>::new(
+            &gpu.device,
+            &gpu.queue,
+            &gpu_arena::mesh_pool::MeshPoolDescriptor {
+                label: Some(&label),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+        pool.commit_now().unwrap();
+        drop(pool);
+        let reports: Vec<_> = logged()
+            .into_iter()
+            .filter(|l| l.contains(&label))
+            .collect();
+        assert!(reports.is_empty(), "a pool owns its tables: {reports:?}");
+    });
+}

@@ -472,7 +472,8 @@ fn a_one_slab_mesh_pool_on_small_limits_fills_to_its_caps_and_draws() {
             count += 1;
         }
         assert!(count > 100 && count < meshes.len(), "{count}");
-        assert!(pool.slabs()[0].vertex_buffer.size() <= 1 << 20);
+        pool.commit_now().unwrap();
+        assert!(pool.slabs().unwrap()[0].vertex_buffer.size() <= 1 << 20);
         // Batched uploads stage through chunks that respect the limit too.
         pool.clear();
         let list: Vec<_> = meshes[..count / 2]
@@ -482,7 +483,10 @@ fn a_one_slab_mesh_pool_on_small_limits_fills_to_its_caps_and_draws() {
         let handles = pool.insert_batch(&list).unwrap();
         assert_eq!(pool.read_mesh(handles[1]).unwrap().0, meshes[1].vertices);
         let renderer = scene::Renderer::new(&small.device, 64, 64);
-        let calls = renderer.render(&small.device, &small.queue, |pass| pool.draw(pass, 0));
+        pool.commit_now().unwrap();
+        let calls = renderer.render(&small.device, &small.queue, |pass| {
+            pool.draw(pass, 0).unwrap()
+        });
         assert!(calls >= 1);
     });
 }
@@ -504,7 +508,8 @@ fn the_default_draw_path_works_on_every_adapter() {
             pool.insert(&m.vertices, &m.indices).unwrap();
         }
         let renderer = scene::Renderer::new(&gpu.device, 32, 32);
-        let calls = renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        pool.commit_now().unwrap();
+        let calls = renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
         assert_eq!(calls, if expected_indirect { 1 } else { 10 });
         // The adapter's own answer is always safe too.
         let exact: MeshPool<ColorVertex, u32> = MeshPool::new(
@@ -519,7 +524,8 @@ fn the_default_draw_path_works_on_every_adapter() {
         exact
             .insert(&meshes[0].vertices, &meshes[0].indices)
             .unwrap();
-        renderer.render(&gpu.device, &gpu.queue, |pass| exact.draw(pass, 0));
+        exact.commit_now().unwrap();
+        renderer.render(&gpu.device, &gpu.queue, |pass| exact.draw(pass, 0).unwrap());
     });
 }
 

@@ -14,4 +14,5 @@ mod leak_report;
 mod limits;
 mod mesh_pool;
 mod slabs;
+mod staging;
 mod upload;

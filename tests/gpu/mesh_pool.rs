@@ -43,7 +43,8 @@ fn pooled_indirect_draw_is_pixel_identical_to_one_buffer_per_mesh() {
             pool.insert(&m.vertices, &m.indices).unwrap();
         }
         let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
-        let calls = renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        pool.commit_now().unwrap();
+        let calls = renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
         if pool.uses_indirect() {
             assert_eq!(
                 calls, 1,
@@ -79,8 +80,9 @@ fn fallback_draw_each_is_pixel_identical_too() {
             pool.insert(&m.vertices, &m.indices).unwrap();
         }
         let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
+        pool.commit_now().unwrap();
         assert_eq!(
-            renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0)),
+            renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap()),
             60
         );
         let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
@@ -97,6 +99,7 @@ fn in_draw_order<'a>(
 ) -> Vec<&'a Mesh> {
     let rank: HashMap<SlabId, usize> = pool
         .slabs()
+        .unwrap()
         .iter()
         .enumerate()
         .map(|(k, s)| (s.id, k))
@@ -122,9 +125,10 @@ fn check_pool(
     live: &[(MeshHandle, usize)],
     meshes: &[Mesh],
 ) {
+    pool.commit_now().unwrap();
     assert_eq!(pool.len(), live.len());
     let mut records: HashMap<SlabId, Vec<wgpu::util::DrawIndexedIndirectArgs>> = HashMap::new();
-    for slab in pool.slabs() {
+    for slab in pool.slabs().unwrap() {
         records.insert(slab.id, pool.read_records(slab.id).unwrap());
     }
     assert_eq!(
@@ -149,7 +153,8 @@ fn check_pool(
         );
     }
     let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
-    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+    pool.commit_now().unwrap();
+    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
     let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
     let reference = render_per_mesh_buffers(gpu, &renderer, &in_draw_order(pool, live, meshes));
     assert_eq!(differing_pixels(&pooled, &reference), 0);
@@ -288,13 +293,15 @@ fn a_cleared_pool_refills_to_the_same_picture() {
         );
         let first = pool.insert_batch(&list).unwrap();
         let renderer = Renderer::new(&gpu.device, 128, 128);
-        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        pool.commit_now().unwrap();
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
         let before = renderer.read_pixels(&gpu.device, &gpu.queue);
         pool.clear();
         assert!(pool.is_empty() && pool.draw_args(first[0]).is_err());
         assert_eq!(pool.stats().vertex_bytes, 0);
         pool.insert_batch(&list).unwrap();
-        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+        pool.commit_now().unwrap();
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
         assert!(renderer.read_pixels(&gpu.device, &gpu.queue) == before);
     });
 }

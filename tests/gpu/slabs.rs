@@ -52,7 +52,8 @@ fn pictures(
     fat: &[Vec<FatVertex>],
 ) -> (Vec<u8>, Vec<u8>) {
     let renderer = Renderer::with_vertex_stride(&gpu.device, 256, 256, STRIDE);
-    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0));
+    pool.commit_now().unwrap();
+    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
     let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
     let reference = PerMeshBuffers::new(
         &gpu.device,
@@ -91,14 +92,18 @@ fn twenty_mib_of_meshes_in_many_slabs_draw_pixel_identical_to_one_buffer_per_mes
             pool.insert(v, i).unwrap();
         }
         pool.insert_batch(&list[half..]).unwrap();
+        pool.commit_now().unwrap();
         let stats = pool.stats();
         assert!(stats.slabs as u64 >= stats.vertex_bytes >> 20, "{stats:?}");
-        for slab in pool.slabs() {
+        for slab in pool.slabs().unwrap() {
             assert!(slab.vertex_buffer.size() <= 1 << 20);
             assert!(slab.index_buffer.size() <= 1 << 20);
         }
         let renderer = Renderer::with_vertex_stride(&small.device, 16, 16, STRIDE);
-        let calls = renderer.render(&small.device, &small.queue, |pass| pool.draw(pass, 0));
+        pool.commit_now().unwrap();
+        let calls = renderer.render(&small.device, &small.queue, |pass| {
+            pool.draw(pass, 0).unwrap()
+        });
         if pool.uses_indirect() {
             assert_eq!(calls as usize, stats.slabs, "one indirect call per slab");
         }
@@ -210,6 +215,7 @@ fn displaced_meshes_are_those_whose_slab_changed() {
             later.push(pool.insert(&fat[k], &meshes[k].indices).unwrap());
             k += 1;
         }
+        pool.commit_now().unwrap(); // growth lands with the commit
         let displaced = pool.displaced_since(g1);
         assert!(displaced.contains(&first), "slab 0 grew after g1");
         assert!(
@@ -225,10 +231,13 @@ fn displaced_meshes_are_those_whose_slab_changed() {
             },
             pad: [0.0; 18],
         }; 3];
-        let before = pool.slabs();
+        pool.commit_now().unwrap();
+        let before = pool.slabs().unwrap();
         pool.insert(&tri, &[0, 1, 2]).unwrap();
+        pool.commit_now().unwrap();
         let grown = pool
             .slabs()
+            .unwrap()
             .iter()
             .zip(&before)
             .any(|(a, b)| a.vertex_buffer.size() != b.vertex_buffer.size());

@@ -1,5 +1,7 @@
 //! [`ArenaDescriptor`]: how an arena's buffer is created and grows.
 
+use crate::staging::Staging;
+
 /// Describes an [`crate::Arena`], in the style of `wgpu::BufferDescriptor`.
 ///
 /// ```
@@ -35,9 +37,13 @@ pub struct ArenaDescriptor<'a> {
     /// Most allocations live at once. Default: 131,072.
     pub max_allocations: u32,
     /// Size of the staging chunks that batched uploads ([`crate::UploadBatch`]) use
-    /// and re-use across frames; a larger batch gets a chunk of its own size.
-    /// Capped at the device's `max_buffer_size`. Default: 4 MiB.
+    /// and re-use across frames, when the arena makes its own staging; a larger batch
+    /// gets a chunk of its own size. Capped at the device's `max_buffer_size`.
+    /// Default: 4 MiB.
     pub upload_chunk_size: u64,
+    /// Staging memory to share with other arenas and pools (warm chunks, one bound).
+    /// Default: `None` (the arena makes its own).
+    pub staging: Option<Staging>,
     /// The buffer is bound whole as one storage or uniform binding (an `array<u32>`
     /// of records, say): its size is then capped at the device's
     /// `max_storage_buffer_binding_size` / `max_uniform_buffer_binding_size`, so the
@@ -56,6 +62,7 @@ impl Default for ArenaDescriptor<'_> {
             min_alignment: wgpu::COPY_BUFFER_ALIGNMENT,
             max_allocations: 128 * 1024,
             upload_chunk_size: 4 << 20,
+            staging: None,
             bound_whole: false,
         }
     }

@@ -229,6 +229,14 @@ pub enum ArenaError {
         /// What is missing.
         what: &'static str,
     },
+    /// A mesh pool was asked to draw (or show its slabs) while inserted meshes wait for
+    /// [`crate::mesh_pool::MeshPool::commit`]: their data has not landed.
+    Uncommitted {
+        /// The pool's label.
+        label: String,
+        /// Meshes waiting.
+        pending: usize,
+    },
     /// Mapping a readback buffer failed.
     Readback {
         /// wgpu's message.
@@ -314,6 +322,10 @@ impl fmt::Display for ArenaError {
             ArenaError::Unsupported { label, what } => {
                 write!(f, "{label}: the device does not support {what}")
             }
+            ArenaError::Uncommitted { label, pending } => write!(
+                f,
+                "{label}: {pending} inserted meshes are not committed: call commit(encoder) or commit_now() before drawing"
+            ),
             ArenaError::Readback { reason } => write!(f, "readback failed: {reason}"),
         }
     }

@@ -454,6 +454,14 @@ impl<T: Pod> GpuTable<T> {
     }
 }
 
+impl<T: Pod> Drop for GpuTable<T> {
+    /// Returns the table's allocation, so that its arena's leak report (see
+    /// [`crate::Arena`]'s drop) only names what someone else forgot.
+    fn drop(&mut self) {
+        let _ = self.arena.free(self.allocation);
+    }
+}
+
 impl<T: Pod> std::fmt::Debug for GpuTable<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GpuTable")

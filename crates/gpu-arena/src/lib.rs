@@ -19,11 +19,15 @@
 //! * [`mesh_pool::MeshPool`]: meshes in slabs of vertex and index arenas with a
 //!   [`GpuTable`] of draw records each, drawn with one `multi_draw_indexed_indirect`
 //!   per slab; large meshes get a slab of their own; displaced meshes are reported;
+//!   inserts are staged and land at [`mesh_pool::MeshPool::commit`], into the
+//!   caller's encoder, with the growth they caused;
 //! * [`bindless::BindlessPool`]: variable-size records plus `(offset, len)` tables,
 //!   one bind group and one dispatch per slab.
 //!
-//! Around them: [`UploadBatch`] ([`Arena::batch`]: many writes coalesced into few
-//! copies through a persistent staging belt), [`Arena::free_deferred`] with
+//! Around them: [`Staging`] (mapped chunks reused across frames, idle ones released
+//! beyond a cap), [`UploadBatch`] ([`Arena::batch`]: many writes coalesced into few
+//! copies, submitted or recorded into the caller's encoder), [`Arena::write_with`]
+//! (zero-copy writes), [`Arena::free_deferred`] with
 //! [`Arena::maintain`] (ranges reused only once the GPU is done with them),
 //! compaction (arenas into fresh buffers, pools per slab, emptied slabs dropped;
 //! handles stay valid, moves reported), and [`headless`]: a windowless device for
@@ -65,6 +69,7 @@ pub mod headless;
 pub mod mesh_pool;
 mod slab;
 mod slots;
+mod staging;
 
 pub use arena::{Arena, ArenaSlice, ArenaStats, CompactionReport, Move, UploadBatch, UploadReport};
 pub use descriptor::ArenaDescriptor;
@@ -73,3 +78,6 @@ pub use gpu_table::{GpuTable, GpuTableDescriptor};
 pub use handle::{ArenaHandle, ArenaRange, ElementRange, Placement, TypedHandle, TypedPlacement};
 pub use offset_alloc;
 pub use slab::SlabId;
+pub use staging::{
+    ElementWriter, StagedRange, Staging, StagingDescriptor, StagingStats, StagingWriter,
+};

@@ -8,6 +8,7 @@ use bytemuck::Pod;
 use crate::arena::Arena;
 use crate::error::{ArenaError, Limit};
 use crate::handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle, TypedPlacement};
+use crate::staging::ElementWriter;
 
 /// A snapshot of where an allocation lives: the buffer (a cheap clone), its byte
 /// range and the buffer generation. It stays valid until the arena grows (or
@@ -230,10 +231,77 @@ impl Arena {
         offset: u64,
         data: &[u8],
     ) -> Result<(), ArenaError> {
-        let state = self.state.lock();
+        let mut state = self.state.lock();
         let (at, padded) =
             state.check_write(&self.core, handle.into(), offset, data.len() as u64)?;
         state.write_at(&self.core, at, padded, data)
+    }
+
+    /// Writes `len` bytes at `offset` into an allocation, produced by `fill` straight
+    /// into the queue's staging memory (`queue.write_buffer_with`): generated data need
+    /// not be built in a `Vec` first. Same rules and visibility as [`Self::write`]; the
+    /// view `fill` gets is `len` bytes long and must be written whole.
+    ///
+    /// # Errors
+    /// As [`Self::write`].
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let h = arena.alloc(8).unwrap();
+    /// arena.write_with(h, 0, 8, |bytes| bytes.write_iter(0..8u8)).unwrap();
+    /// assert_eq!(arena.read(h).unwrap(), [0, 1, 2, 3, 4, 5, 6, 7]);
+    /// ```
+    pub fn write_with(
+        &self,
+        handle: impl Into<ArenaHandle>,
+        offset: u64,
+        len: u64,
+        fill: impl FnOnce(wgpu::WriteOnly<'_, [u8]>),
+    ) -> Result<(), ArenaError> {
+        let mut state = self.state.lock();
+        let (at, padded) = state.check_write(&self.core, handle.into(), offset, len)?;
+        state.realize(&self.core, None)?;
+        state.mark_written(at + padded);
+        let size = std::num::NonZeroU64::new(padded).unwrap_or(std::num::NonZeroU64::MIN);
+        let Some(mut view) = self.core.queue.write_buffer_with(&state.buffer, at, size) else {
+            return Err(ArenaError::Device {
+                label: self.core.label.clone(),
+                requested: padded,
+                reason: "queue.write_buffer_with refused the write".into(),
+            });
+        };
+        let (data, mut padding) = view.slice(..).split_at(len as usize);
+        fill(data);
+        padding.fill(0);
+        Ok(())
+    }
+
+    /// [`Self::write_with`] for `count` elements of `T` at element index `first`,
+    /// written through an [`ElementWriter`] (wgpu exposes mapped memory as write-only
+    /// bytes; the writer is the safe typed view of them).
+    ///
+    /// # Errors
+    /// As [`Self::write`].
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let h = arena.alloc_elements::<[f32; 2]>(3).unwrap();
+    /// arena.write_elements_with(h, 0, 3, |mut w| w.write_iter((0..3).map(|i| [i as f32; 2]))).unwrap();
+    /// assert_eq!(arena.read_slice(h).unwrap(), [[0.0; 2], [1.0; 2], [2.0; 2]]);
+    /// ```
+    pub fn write_elements_with<T: Pod>(
+        &self,
+        handle: TypedHandle<T>,
+        first: u64,
+        count: u64,
+        fill: impl FnOnce(ElementWriter<'_, T>),
+    ) -> Result<(), ArenaError> {
+        let element = size_of::<T>() as u64;
+        self.write_with(handle.raw, first * element, count * element, |bytes| {
+            fill(ElementWriter::new(bytes));
+        })
     }
 
     /// Writes elements at `first` (an element index within the allocation).
@@ -292,11 +360,11 @@ impl Arena {
     /// assert_eq!(arena.slice(h).unwrap().range.size, 64);
     /// ```
     pub fn slice(&self, handle: impl Into<ArenaHandle>) -> Result<ArenaSlice, ArenaError> {
-        let state = self.state.lock();
-        let slot = state.resolve(&self.core, handle.into())?;
+        let mut state = self.state.lock();
+        let range = state.resolve(&self.core, handle.into())?.range();
         Ok(ArenaSlice {
-            buffer: state.buffer.clone(),
-            range: slot.range(),
+            buffer: state.buffer_now(&self.core)?.clone(),
+            range,
             buffer_generation: state.buffer_generation,
         })
     }
@@ -352,7 +420,16 @@ impl Arena {
     /// assert_eq!(arena.buffer().size(), 1 << 20);
     /// ```
     pub fn buffer(&self) -> wgpu::Buffer {
-        self.state.lock().buffer.clone()
+        let mut state = self.state.lock();
+        // Only the pools' deferred arenas can have a growth waiting here, and they
+        // realize it in their commit before any buffer is handed out.
+        if let Err(e) = state.realize(&self.core, None) {
+            log::error!(
+                "{}: the grown buffer could not be created: {e}",
+                self.core.label
+            );
+        }
+        state.buffer.clone()
     }
 
     /// Bumped every time the buffer is replaced (growth): rebuild bind groups and

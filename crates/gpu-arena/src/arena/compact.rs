@@ -118,7 +118,7 @@ impl Arena {
     /// ```
     pub fn compact(&self, budget: Option<u64>) -> Result<CompactionReport, ArenaError> {
         let mut state = self.state.lock();
-        match self.plan_compaction(&state, budget)? {
+        match self.plan_compaction(&mut state, budget)? {
             Planned::Work(plan) => Ok(self.apply_compaction(&mut state, plan)),
             Planned::Nothing { complete } => Ok(CompactionReport {
                 complete,
@@ -129,12 +129,14 @@ impl Arena {
     }
 
     /// Decides a compaction and creates its buffer; [`Planned::Nothing`] when nothing
-    /// would move (and no deferred free is pending). Changes nothing.
+    /// would move (and no deferred free is pending). Changes nothing (but realizes a
+    /// waiting deferred growth: compaction copies from the full-size buffer).
     pub(crate) fn plan_compaction(
         &self,
-        state: &State,
+        state: &mut State,
         budget: Option<u64>,
     ) -> Result<Planned, ArenaError> {
+        state.realize(&self.core, None)?;
         let mut live: Vec<(Key, u64, u64, u64)> = state
             .slots
             .iter()
@@ -303,6 +305,8 @@ impl Arena {
         state.allocator = allocator;
         state.buffer = buffer;
         state.buffer_generation = state.buffer_generation.wrapping_add(1);
+        // Everything live was copied; nothing past the last allocation holds data.
+        state.written_end = state.used_end();
         log::debug!(
             "{}: compacted, {} bytes in {} moves, {} copies",
             self.core.label,

@@ -42,6 +42,11 @@ pub(crate) struct Core {
     /// The largest range that can be bound as storage / uniform, and which limit it
     /// is (`None` for arenas that are not bound: vertex, index, indirect).
     pub binding_limit: Option<(u64, Limit)>,
+    /// Growth only widens the address range; the buffer is replaced when it is next
+    /// needed ([`crate::arena::state::State::realize`]), copying only bytes written
+    /// through the arena. For arenas whose owner writes only through the arena and
+    /// realizes into its own encoder before use (the pools' slabs).
+    pub deferred: bool,
 }
 
 impl Core {
@@ -148,6 +153,26 @@ pub(crate) fn try_create_buffer(
     size: u64,
     usage: wgpu::BufferUsages,
 ) -> Result<wgpu::Buffer, String> {
+    create_in_scopes(device, label, size, usage, false)
+}
+
+/// [`try_create_buffer`] for a buffer mapped at creation (staging chunks).
+pub(crate) fn try_create_buffer_mapped(
+    device: &wgpu::Device,
+    label: &str,
+    size: u64,
+    usage: wgpu::BufferUsages,
+) -> Result<wgpu::Buffer, String> {
+    create_in_scopes(device, label, size, usage, true)
+}
+
+fn create_in_scopes(
+    device: &wgpu::Device,
+    label: &str,
+    size: u64,
+    usage: wgpu::BufferUsages,
+    mapped_at_creation: bool,
+) -> Result<wgpu::Buffer, String> {
     let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
     let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
     let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -155,7 +180,7 @@ pub(crate) fn try_create_buffer(
         label: Some(label),
         size,
         usage,
-        mapped_at_creation: false,
+        mapped_at_creation,
     });
     let errors = [validation.pop(), internal.pop(), oom.pop()];
     match errors.into_iter().filter_map(ready_now).flatten().next() {

@@ -58,8 +58,10 @@ impl Arena {
 
     /// Per-frame upkeep for deferred frees: seals the frees made since the last call
     /// (they retire when the work submitted so far completes) and returns every group
-    /// whose work has completed to the allocator. Does not block. Returns the number
-    /// of allocations retired.
+    /// whose work has completed to the allocator; also maintains the arena's staging
+    /// when it is the arena's own ([`crate::Staging::maintain`]; a shared staging is
+    /// maintained by its owner). Does not block. Returns the number of allocations
+    /// retired.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
@@ -78,8 +80,12 @@ impl Arena {
                     .on_submitted_work_done(move || flag.store(true, Ordering::Release));
             }
         }
-        // Let wgpu run completed callbacks (and recall staging chunks).
-        let _ = self.core.device.poll(wgpu::PollType::Poll);
+        // Let wgpu run completed callbacks; the arena's own staging does its frame too.
+        if self.owns_staging {
+            self.staging.maintain();
+        } else {
+            let _ = self.core.device.poll(wgpu::PollType::Poll);
+        }
         self.state.lock().retire_finished()
     }
 }

@@ -33,6 +33,7 @@ use crate::descriptor::ArenaDescriptor;
 use crate::error::{ArenaError, HandleKind, Limit};
 use crate::handle::{ArenaHandle, ArenaRange, Placement};
 use crate::slots::{SlotMap, next_owner};
+use crate::staging::{Staging, StagingDescriptor};
 use core::{Core, UNIT, binding_limit, lcm, try_create_buffer};
 use state::State;
 
@@ -57,8 +58,10 @@ pub struct Arena {
     /// What the arena was created with.
     pub(crate) core: Core,
     pub(crate) state: Mutex<State>,
-    /// Persistent staging chunks for batched uploads (locked after `state`).
-    pub(crate) belt: Mutex<wgpu::util::StagingBelt>,
+    /// Staging memory for batched uploads (the descriptor's, or the arena's own).
+    pub(crate) staging: Staging,
+    /// Whether the arena created its staging (then [`Arena::maintain`] maintains it).
+    pub(crate) owns_staging: bool,
     /// CPU-side bytes of the last batch, kept so the next batch reuses warm memory.
     pub(crate) scratch: Mutex<Vec<u8>>,
 }
@@ -176,6 +179,16 @@ impl Arena {
             Err(e) => return invalid(format!("max_allocations: {e}")),
         };
         let usage = desc.usage | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let staging = desc.staging.clone().unwrap_or_else(|| {
+            Staging::new(
+                device,
+                &StagingDescriptor {
+                    label: Some(&label),
+                    chunk_size: desc.upload_chunk_size,
+                    ..Default::default()
+                },
+            )
+        });
         let buffer = try_create_buffer(device, &label, initial, usage).map_err(|reason| {
             ArenaError::Device {
                 label: label.clone(),
@@ -195,10 +208,12 @@ impl Arena {
                 min_alignment,
                 bind_alignment,
                 binding_limit,
+                deferred: false,
             },
             state: Mutex::new(State {
                 buffer,
                 capacity: initial,
+                written_end: 0,
                 allocator,
                 slots: SlotMap::new(HandleKind::Arena, id),
                 buffer_generation: 0,
@@ -206,14 +221,22 @@ impl Arena {
                 growth_bytes_copied: 0,
                 pending: Vec::new(),
             }),
-            // A staging chunk is a buffer too: never past the device's limit.
-            belt: Mutex::new(wgpu::util::StagingBelt::new(
-                device.clone(),
-                desc.upload_chunk_size
-                    .clamp(UNIT, limits.max_buffer_size / UNIT * UNIT),
-            )),
+            staging: staging.clone(),
+            owns_staging: desc.staging.is_none(),
             scratch: Mutex::new(Vec::new()),
         })
+    }
+
+    /// [`Self::new`] with deferred growth (see [`state`]): for owners that write only
+    /// through the arena and realize growth into their encoder before any use.
+    pub(crate) fn new_deferred(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        desc: &ArenaDescriptor<'_>,
+    ) -> Result<Arena, ArenaError> {
+        let mut arena = Arena::new(device, queue, desc)?;
+        arena.core.deferred = true;
+        Ok(arena)
     }
 
     /// Reserves `bytes` (rounded up to 4) at the arena's alignment, growing the buffer
@@ -306,6 +329,75 @@ impl Arena {
         })
     }
 
+    /// Grows the buffer once, if needed, so that `bytes` more fit at its end: a caller
+    /// about to allocate that much (a batch) pays one growth instead of several, each
+    /// of which copies. Grows to at most the arena's `max_size`.
+    ///
+    /// # Errors
+    /// [`ArenaError::Device`] when the device refuses the larger buffer; the arena is
+    /// unchanged then.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &gpu_arena::ArenaDescriptor { initial_size: 1024, ..Default::default() }).unwrap();
+    /// arena.reserve(1 << 20).unwrap();
+    /// assert!(arena.stats().capacity >= 1 << 20);
+    /// for _ in 0..256 { arena.alloc(4096).unwrap(); }
+    /// assert_eq!(arena.stats().growth_count, 1);
+    /// ```
+    pub fn reserve(&self, bytes: u64) -> Result<(), ArenaError> {
+        let mut state = self.state.lock();
+        let tail = state.capacity - state.used_end();
+        if tail >= bytes || state.capacity >= self.core.max_size {
+            return Ok(());
+        }
+        let by_factor = (state.capacity as f64 * self.core.growth_factor).ceil() as u64;
+        let target = state
+            .used_end()
+            .saturating_add(bytes)
+            .max(by_factor)
+            .next_multiple_of(UNIT)
+            .min(self.core.max_size);
+        state.grow_to(&self.core, target)
+    }
+
+    /// For an owner about to record copies into `encoder`: realizes a waiting growth
+    /// into it, then returns the buffer and the byte offset of each handle (`None` for
+    /// stale ones), under one lock, noting the resolved ranges as written. Also says
+    /// whether the buffer was replaced.
+    pub(crate) fn resolve_for_copies(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        handles: impl Iterator<Item = ArenaHandle>,
+    ) -> Result<(wgpu::Buffer, Vec<Option<u64>>, bool), ArenaError> {
+        let mut state = self.state.lock();
+        let replaced = state.realize(&self.core, Some(encoder))?;
+        let mut end = 0;
+        let offsets = handles
+            .map(|h| {
+                let slot = state.resolve(&self.core, h).ok()?;
+                end = end.max(slot.offset + slot.size);
+                Some(slot.offset)
+            })
+            .collect();
+        state.mark_written(end);
+        Ok((state.buffer.clone(), offsets, replaced))
+    }
+
+    /// The buffer a waiting deferred growth needs, created (the fallible half of
+    /// landing it; nothing changes).
+    pub(crate) fn prepare_growth(&self) -> Result<Option<wgpu::Buffer>, ArenaError> {
+        self.state.lock().prepare_realize(&self.core)
+    }
+
+    /// Lands a deferred growth into `buffer` (from [`Self::prepare_growth`]), the copy
+    /// recorded into `encoder`.
+    pub(crate) fn finish_growth(&self, buffer: wgpu::Buffer, encoder: &mut wgpu::CommandEncoder) {
+        self.state
+            .lock()
+            .finish_realize(&self.core, buffer, Some(encoder));
+    }
+
     /// Returns an allocation's range to the arena.
     ///
     /// Time: O(1).
@@ -373,6 +465,17 @@ impl Arena {
     /// ```
     pub fn label(&self) -> &str {
         &self.core.label
+    }
+
+    /// The staging memory batched uploads go through.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// assert_eq!(arena.staging().stats().bytes_staged, 0);
+    /// ```
+    pub fn staging(&self) -> &Staging {
+        &self.staging
     }
 
     /// The largest size the buffer may grow to, and which limit that is.

@@ -22,9 +22,10 @@ impl Arena {
     /// ```
     pub fn read(&self, handle: impl Into<ArenaHandle>) -> Result<Vec<u8>, ArenaError> {
         let (staging, len, submission) = {
-            let state = self.state.lock();
-            let slot = state.resolve(&self.core, handle.into())?;
-            let (staging, submission) = self.copy_out(&state.buffer, slot.offset, slot.size);
+            let mut state = self.state.lock();
+            let slot = state.resolve(&self.core, handle.into())?.clone();
+            let buffer = state.buffer_now(&self.core)?;
+            let (staging, submission) = self.copy_out(buffer, slot.offset, slot.size);
             (staging, slot.len, submission)
         };
         read_back(&self.core.device, &staging, submission, len)
@@ -60,9 +61,11 @@ impl Arena {
     /// ```
     pub fn read_all(&self) -> Result<Vec<u8>, ArenaError> {
         let (staging, len, submission) = {
-            let state = self.state.lock();
-            let (staging, submission) = self.copy_out(&state.buffer, 0, state.capacity);
-            (staging, state.capacity, submission)
+            let mut state = self.state.lock();
+            let capacity = state.capacity;
+            let buffer = state.buffer_now(&self.core)?;
+            let (staging, submission) = self.copy_out(buffer, 0, capacity);
+            (staging, capacity, submission)
         };
         read_back(&self.core.device, &staging, submission, len)
     }

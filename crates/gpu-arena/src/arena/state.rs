@@ -12,6 +12,13 @@
 //! `write_buffer` calls queued before the growth execute before the copy (wgpu runs
 //! pending writes ahead of the next submission), and later writes go to the new
 //! buffer and execute after it, so nothing is lost or overwritten.
+//!
+//! A *deferred* arena (a pool's slab) grows only its address range at allocation
+//! time; [`State::realize`] replaces the buffer when it is next needed, recording the
+//! copy into the owner's encoder ahead of the owner's own copies, and copies only the
+//! bytes ever written through the arena. Many growths between two commits then cost
+//! one buffer and one copy, a fresh slab's growth copies nothing, and allocation
+//! never submits work.
 
 use offset_alloc::{AllocError, Allocator};
 
@@ -57,8 +64,12 @@ pub(crate) struct PendingGroup {
 
 /// Everything behind the arena's lock.
 pub(crate) struct State {
+    /// The buffer; smaller than `capacity` while a deferred growth waits.
     pub buffer: wgpu::Buffer,
     pub capacity: u64,
+    /// Deferred arenas: end of the bytes ever written through the arena (what
+    /// realizing a growth must copy).
+    pub written_end: u64,
     pub allocator: Allocator,
     pub slots: SlotMap<Slot>,
     pub buffer_generation: u32,
@@ -183,33 +194,104 @@ impl State {
 
     /// Replaces the buffer by one of `new_capacity` bytes holding the same contents;
     /// on a device error nothing changes.
+    ///
+    /// A deferred arena only widens its address range here (no buffer, no copy).
     pub fn grow_to(&mut self, core: &Core, new_capacity: u64) -> Result<(), ArenaError> {
-        let new_buffer = core.create_buffer(new_capacity)?;
-        let used = self.used_end();
-        if used > 0 {
-            let mut encoder = core
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("gpu-arena growth copy"),
-                });
-            encoder.copy_buffer_to_buffer(&self.buffer, 0, &new_buffer, 0, used);
-            core.queue.submit([encoder.finish()]);
+        if !core.deferred {
+            let new_buffer = core.create_buffer(new_capacity)?;
+            let used = self.used_end();
+            self.swap_buffer(core, new_buffer, used, None);
         }
         if let Err(e) = self.allocator.grow((new_capacity / UNIT) as u32) {
             unreachable!("capacities only grow, and a u32 allocator has nodes to spare: {e}");
         }
+        self.capacity = new_capacity;
+        self.growth_count += 1;
+        Ok(())
+    }
+
+    /// Gives a deferred arena the buffer its capacity calls for, copying the bytes
+    /// written so far: the copy is recorded into `encoder` when given (ordered before
+    /// what the caller records next), else submitted at once. Returns whether the
+    /// buffer was replaced. On a device error nothing changes (the growth still waits).
+    pub fn realize(
+        &mut self,
+        core: &Core,
+        encoder: Option<&mut wgpu::CommandEncoder>,
+    ) -> Result<bool, ArenaError> {
+        match self.prepare_realize(core)? {
+            Some(buffer) => {
+                self.finish_realize(core, buffer, encoder);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The fallible half of [`Self::realize`]: the new buffer, if one is due.
+    pub fn prepare_realize(&self, core: &Core) -> Result<Option<wgpu::Buffer>, ArenaError> {
+        if self.buffer.size() >= self.capacity {
+            return Ok(None);
+        }
+        core.create_buffer(self.capacity).map(Some)
+    }
+
+    /// The infallible half of [`Self::realize`]: copies what was written into `buffer`
+    /// and swaps it in.
+    pub fn finish_realize(
+        &mut self,
+        core: &Core,
+        buffer: wgpu::Buffer,
+        encoder: Option<&mut wgpu::CommandEncoder>,
+    ) {
+        let written = self.written_end.min(self.used_end());
+        self.swap_buffer(core, buffer, written, encoder);
+    }
+
+    /// [`Self::realize`] with a submission of its own, returning the buffer.
+    pub fn buffer_now(&mut self, core: &Core) -> Result<&wgpu::Buffer, ArenaError> {
+        self.realize(core, None)?;
+        Ok(&self.buffer)
+    }
+
+    /// Notes that bytes up to `end` are written (what a deferred growth must copy).
+    pub fn mark_written(&mut self, end: u64) {
+        self.written_end = self.written_end.max(end);
+    }
+
+    /// Swaps in `new_buffer`, holding the first `copy` bytes of the old one.
+    fn swap_buffer(
+        &mut self,
+        core: &Core,
+        new_buffer: wgpu::Buffer,
+        copy: u64,
+        encoder: Option<&mut wgpu::CommandEncoder>,
+    ) {
+        if copy > 0 {
+            match encoder {
+                Some(encoder) => {
+                    encoder.copy_buffer_to_buffer(&self.buffer, 0, &new_buffer, 0, copy);
+                }
+                None => {
+                    let mut encoder =
+                        core.device
+                            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                                label: Some("gpu-arena growth copy"),
+                            });
+                    encoder.copy_buffer_to_buffer(&self.buffer, 0, &new_buffer, 0, copy);
+                    core.queue.submit([encoder.finish()]);
+                }
+            }
+        }
         log::debug!(
-            "{}: grew from {} to {} bytes (copied {used})",
+            "{}: buffer grew from {} to {} bytes (copied {copy})",
             core.label,
-            self.capacity,
-            new_capacity
+            self.buffer.size(),
+            new_buffer.size(),
         );
         self.buffer = new_buffer;
-        self.capacity = new_capacity;
         self.buffer_generation = self.buffer_generation.wrapping_add(1);
-        self.growth_count += 1;
-        self.growth_bytes_copied += used;
-        Ok(())
+        self.growth_bytes_copied += copy;
     }
 
     /// Checks a write of `len` bytes at `offset` into `handle`'s allocation against the
@@ -247,18 +329,21 @@ impl State {
     /// Writes `data` at buffer offset `at`, padding with zeros to `padded` bytes (the
     /// padding lies in the allocation's own reserved tail).
     pub fn write_at(
-        &self,
+        &mut self,
         core: &Core,
         at: u64,
         padded: u64,
         data: &[u8],
     ) -> Result<(), ArenaError> {
+        self.realize(core, None)?;
+        self.mark_written(at + padded);
+        let buffer = &self.buffer;
         if padded == data.len() as u64 {
-            core.queue.write_buffer(&self.buffer, at, data);
+            core.queue.write_buffer(buffer, at, data);
             return Ok(());
         }
         let size = std::num::NonZeroU64::new(padded).unwrap_or(std::num::NonZeroU64::MIN);
-        let Some(mut view) = core.queue.write_buffer_with(&self.buffer, at, size) else {
+        let Some(mut view) = core.queue.write_buffer_with(buffer, at, size) else {
             return Err(ArenaError::Device {
                 label: core.label.clone(),
                 requested: padded,

@@ -3,7 +3,7 @@
 //! Writes are checked and copied into the batch as they come. On [`UploadBatch::submit`]
 //! they are resolved to buffer offsets (so growth or compaction in between is fine),
 //! sorted, and every interval of touching or overlapping writes becomes one copy from
-//! the arena's persistent staging belt (chunks re-used across frames once the GPU is
+//! the arena's staging ([`crate::Staging`]: chunks re-used across frames once the GPU is
 //! done with them, so steady-state uploads allocate no new staging memory). Overlaps
 //! resolve in submission order (later writes win). Writes separated by a gap never
 //! merge: bridging it would overwrite bytes the batch does not have.
@@ -12,12 +12,12 @@
 //! `queue.write_buffer` calls made before it, so a batch lands as if its writes had
 //! been made one by one at that moment.
 
-use std::num::NonZeroU64;
 use std::ops::Range;
 
 use bytemuck::Pod;
 
 use crate::arena::Arena;
+use crate::arena::core::UNIT;
 use crate::error::ArenaError;
 use crate::handle::{ArenaHandle, TypedHandle};
 
@@ -245,12 +245,49 @@ impl<'a> UploadBatch<'a> {
     /// assert_ne!(arena.read(b).unwrap(), [2; 4]); // nothing was uploaded
     /// ```
     pub fn submit(self) -> Result<UploadReport, ArenaError> {
+        if self.writes.is_empty() {
+            return Ok(UploadReport::default());
+        }
+        let mut encoder =
+            self.arena
+                .core
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("gpu-arena batch"),
+                });
+        let queue = self.arena.core.queue.clone();
+        let report = self.record(&mut encoder)?;
+        queue.submit([encoder.finish()]);
+        Ok(report)
+    }
+
+    /// Records every write into `encoder` instead of submitting: the copies land when
+    /// the caller submits it (like `StagingBelt::write_buffer`). Write nothing else
+    /// into these ranges in between; and if the arena grows before that submission,
+    /// submit this encoder first (growth submits a copy of the old buffer at once).
+    ///
+    /// # Errors
+    /// [`ArenaError::StaleHandle`] (nothing recorded), or a staging chunk the device
+    /// refused.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let arena = gpu_arena::Arena::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let h = arena.alloc(8).unwrap();
+    /// let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    /// let mut batch = arena.batch();
+    /// batch.write(h, 0, &[5; 8]).unwrap();
+    /// batch.record(&mut encoder).unwrap();
+    /// gpu.queue.submit([encoder.finish()]);
+    /// assert_eq!(arena.read(h).unwrap(), [5; 8]);
+    /// ```
+    pub fn record(self, encoder: &mut wgpu::CommandEncoder) -> Result<UploadReport, ArenaError> {
         // The bytes go back to the arena when `self` drops (see `Drop`).
         if self.writes.is_empty() {
             return Ok(UploadReport::default());
         }
         let arena = self.arena;
-        let state = arena.state.lock();
+        let mut state = arena.state.lock();
         // Resolve every write first: all or nothing.
         let mut placed: Vec<(u64, &PendingWrite<'_>)> = Vec::with_capacity(self.writes.len());
         for w in &self.writes {
@@ -260,72 +297,76 @@ impl<'a> UploadBatch<'a> {
         // Merge touching or overlapping writes into disjoint intervals, never across a
         // gap. Writes are indexed by submission order, so overlaps resolve "later wins".
         let mut order: Vec<usize> = (0..placed.len()).collect();
-        order.sort_by_key(|&k| (placed[k].0, k));
-        // (start, end, members in destination order, whether members overlap)
-        let mut intervals: Vec<(u64, u64, Vec<usize>, bool)> = Vec::new();
+        if !order.is_sorted_by_key(|&k| placed[k].0) {
+            order.sort_by_key(|&k| (placed[k].0, k));
+        }
+        let mut intervals: Vec<Interval> = Vec::new();
         for k in order {
             let (at, w) = placed[k];
             let end = at + w.len;
             match intervals.last_mut() {
-                Some((_, run_end, members, overlap)) if at <= *run_end => {
-                    *overlap |= at < *run_end;
-                    *run_end = (*run_end).max(end);
-                    members.push(k);
+                Some(run) if at <= run.end => {
+                    run.overlap |= at < run.end;
+                    run.end = run.end.max(end);
+                    run.members.push(k);
                 }
-                _ => intervals.push((at, end, vec![k], false)),
+                _ => intervals.push(Interval {
+                    start: at,
+                    end,
+                    members: vec![k],
+                    overlap: false,
+                }),
             }
         }
-        let mut encoder =
-            arena
-                .core
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("gpu-arena batch"),
-                });
-        let mut belt = arena.belt.lock();
+        // A deferred growth lands first, in the same encoder.
+        state.realize(&arena.core, Some(encoder))?;
+        if let Some(last) = intervals.last() {
+            state.mark_written(last.end.next_multiple_of(UNIT));
+        }
+        let mut writer = arena.staging.writer();
         let mut bytes = 0;
-        for (start, end, members, overlap) in &mut intervals {
-            let size = *end - *start;
+        for run in &mut intervals {
+            let size = run.end - run.start;
             bytes += size;
-            let mut view = belt.write_buffer(
-                &mut encoder,
-                &state.buffer,
-                *start,
-                NonZeroU64::new(size).unwrap_or(NonZeroU64::MIN),
-            );
-            if *overlap {
-                // Paint in submission order so later writes win, then copy once.
-                members.sort_unstable();
-                let mut image = vec![0u8; size as usize];
-                for &k in members.iter() {
+            if run.overlap {
+                // Later writes win: members in submission order.
+                run.members.sort_unstable();
+            }
+            let staged = writer.stage(size, |mut view| {
+                for &k in run.members.iter() {
                     let (at, w) = placed[k];
-                    let from = (at - *start) as usize;
-                    let bytes = self.bytes(w);
-                    image[from..from + bytes.len()].copy_from_slice(bytes);
-                }
-                view.slice(..).copy_from_slice(&image);
-            } else {
-                for &k in members.iter() {
-                    let (at, w) = placed[k];
-                    let from = (at - *start) as usize;
-                    let bytes = self.bytes(w);
-                    view.slice(from..from + bytes.len()).copy_from_slice(bytes);
-                    if (bytes.len() as u64) < w.len {
-                        view.slice(from + bytes.len()..from + w.len as usize)
-                            .fill(0);
+                    let from = (at - run.start) as usize;
+                    let data = self.bytes(w);
+                    view.slice(from..from + data.len()).copy_from_slice(data);
+                    if (data.len() as u64) < w.len {
+                        view.slice(from + data.len()..from + w.len as usize).fill(0);
                     }
                 }
-            }
+            })?;
+            encoder.copy_buffer_to_buffer(
+                &staged.buffer,
+                staged.offset,
+                &state.buffer,
+                run.start,
+                size,
+            );
         }
-        belt.finish();
-        arena.core.queue.submit([encoder.finish()]);
-        belt.recall();
+        writer.close(encoder);
         Ok(UploadReport {
             writes: self.writes.len(),
             copies: intervals.len(),
             bytes,
         })
     }
+}
+
+/// Touching or overlapping writes that become one copy.
+struct Interval {
+    start: u64,
+    end: u64,
+    /// The writes, in destination order (submission order when they overlap).
+    members: Vec<usize>,
+    overlap: bool,
 }
 
 impl UploadBatch<'_> {

@@ -34,7 +34,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// vertex and index arenas are packed and its draw records rewritten; then, while
     /// the budget lasts, the shared slab holding the least data is emptied into the
     /// other shared slabs (without opening any) and dropped. Mesh handles stay valid;
-    /// [`Self::displaced_since`] lists the meshes that moved.
+    /// [`Self::displaced_since`] lists the meshes that moved. Staged inserts are
+    /// committed first.
     ///
     /// # Errors
     /// As [`crate::Arena::compact`]; a slab whose compaction fails is left as it was
@@ -53,6 +54,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     pub fn compact(&self, budget: Option<u64>) -> Result<PoolCompaction, ArenaError> {
         let mut guard = self.state.lock();
         let state = &mut *guard;
+        // Staged data lands first: compaction copies what the buffers hold.
+        self.commit_now_locked(state)?;
         let mut left = budget.unwrap_or(u64::MAX);
         let mut report = PoolCompaction {
             complete: true,
@@ -94,8 +97,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         let slab = &state.slabs.get(slab_id, &self.label)?.slab;
         let mut vs = slab.vertices.state.lock();
         let mut is = slab.indices.state.lock();
-        let vertex_plan = slab.vertices.plan_compaction(&vs, budget)?;
-        let index_plan = slab.indices.plan_compaction(&is, budget)?;
+        let vertex_plan = slab.vertices.plan_compaction(&mut vs, budget)?;
+        let index_plan = slab.indices.plan_compaction(&mut is, budget)?;
         let apply = |arena: &Arena, st: &mut crate::arena::state::State, plan| match plan {
             Planned::Work(plan) => arena.apply_compaction(st, plan),
             Planned::Nothing { complete } => CompactionReport {

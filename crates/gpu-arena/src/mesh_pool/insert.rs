@@ -1,53 +1,134 @@
-//! Inserting meshes: one at a time (uploaded at once) or in batches (every range
-//! reserved first, then one batched upload per slab and arena). Both are
-//! all-or-nothing, across slabs.
+//! Inserting meshes. Every insert reserves its ranges and its draw record at once and
+//! stages its data into the pool's warm staging memory; [`MeshPool::commit`] later
+//! lands all staged inserts with few copies (adjacent ranges merge). Inserts one at a
+//! time, from a closure that writes straight into staging memory, or in batches; all
+//! are all-or-nothing, across slabs.
 
 use bytemuck::Pod;
 
 use crate::error::ArenaError;
+use crate::mesh_pool::commit::PendingCopy;
 use crate::mesh_pool::slab::{MeshSlab, Placed, SlabSizes};
 use crate::mesh_pool::{IndexType, MeshEntry, MeshHandle, MeshPool, PoolState};
 use crate::slab::SlabId;
+use crate::staging::ElementWriter;
 
 impl<V: Pod, I: IndexType> MeshPool<V, I> {
-    /// Uploads a mesh into the first slab with room (a new one when all are full, one
-    /// of its own when it is large) and records its draw.
+    /// Adds a mesh to the first slab with room (a new one when all are full, one of
+    /// its own when it is large). Its data is staged: it lands on the GPU at the next
+    /// [`Self::commit`], and drawing before that is refused.
     ///
-    /// Time: O(1) amortised when the newest slab has room (growth copies); O(slabs)
-    /// when it is full.
+    /// Time: O(1) amortised when the newest slab has room; O(slabs) when it is full.
+    /// A slab that outgrows its vertex or index buffer only widens its address range
+    /// here: the larger buffer is created and filled at the next commit, recorded
+    /// into the commit's encoder. The only work an insert submits on its own is the
+    /// copy of a growing draw-record table (written through the queue).
     ///
     /// # Errors
     /// [`ArenaError::ZeroSize`] for no vertices or indices; [`ArenaError::OverLimit`]
     /// when the mesh is larger than any buffer may be, or the pool's `max_slabs` is
-    /// reached; arena errors otherwise. On error nothing is left allocated and the pool
-    /// is unchanged.
+    /// reached; arena errors otherwise. On error nothing is left allocated or staged
+    /// and the pool is unchanged.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// let tri = pool.insert(&[[0.0; 3], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], &[0, 1, 2]).unwrap();
-    /// assert_eq!(pool.len(), 1);
+    /// assert_eq!((pool.len(), pool.pending()), (1, 1));
+    /// pool.commit_now().unwrap();
+    /// assert_eq!(pool.pending(), 0);
     /// # let _ = tri;
     /// ```
     pub fn insert(&self, vertices: &[V], indices: &[I]) -> Result<MeshHandle, ArenaError> {
-        if vertices.is_empty() || indices.is_empty() {
+        self.insert_with(vertices.len(), indices.len(), |mut v, mut i| {
+            v.copy_from_slice(vertices);
+            i.copy_from_slice(indices);
+        })
+    }
+
+    /// [`Self::insert`] of a mesh of `vertex_count` vertices and `index_count` indices
+    /// that `fill` writes straight into staging memory: generated data need not be
+    /// built in a `Vec` first. Every element must be written.
+    ///
+    /// # Errors
+    /// As [`Self::insert`].
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let fan = pool.insert_with(5, 9, |mut v, mut i| {
+    ///     v.write(0, [0.0; 3]);
+    ///     for k in 1..5 {
+    ///         let a = k as f32 * std::f32::consts::FRAC_PI_2;
+    ///         v.write(k, [a.cos(), a.sin(), 0.0]);
+    ///     }
+    ///     i.copy_from_slice(&[0, 1, 2, 0, 2, 3, 0, 3, 4]);
+    /// }).unwrap();
+    /// assert_eq!(pool.read_mesh(fan).unwrap().1, [0, 1, 2, 0, 2, 3, 0, 3, 4]);
+    /// ```
+    pub fn insert_with(
+        &self,
+        vertex_count: usize,
+        index_count: usize,
+        fill: impl FnOnce(ElementWriter<'_, V>, ElementWriter<'_, I>),
+    ) -> Result<MeshHandle, ArenaError> {
+        if vertex_count == 0 || index_count == 0 {
             return Err(ArenaError::ZeroSize);
         }
         let mut guard = self.state.lock();
         let state = &mut *guard;
         let owner = state.meshes.next_key();
         let label = &self.label;
-        let place = |slab: &mut MeshSlab<V, I>| {
-            let placed = slab.place(vertices, indices, owner, label)?;
-            if let Err(e) = slab.records.flush() {
-                slab.unplace_last(&placed);
-                return Err(e);
+        let reserve =
+            |slab: &mut MeshSlab<V, I>| slab.reserve(vertex_count, index_count, owner, label);
+        let (vertex_bytes, index_bytes) =
+            (vertex_count * size_of::<V>(), index_count * size_of::<I>());
+        let slabs_before = state.slabs.len();
+        let (slab, placed) = self.place(state, vertex_bytes, index_bytes, reserve)?;
+        if let Err(e) = self.stage(state, slab, &placed, vertex_bytes, index_bytes, fill) {
+            let opened = state.slabs.len() > slabs_before;
+            self.unplace(state, &[(slab, placed)], None);
+            if opened {
+                let _ = state.slabs.remove(slab, &self.label);
             }
-            Ok(placed)
-        };
-        let (vertex_bytes, index_bytes) = (size_of_val(vertices), size_of_val(indices));
-        let (slab, placed) = self.place(state, vertex_bytes, index_bytes, place)?;
+            return Err(e);
+        }
         Ok(self.register(state, slab, placed))
+    }
+
+    /// Stages a placed mesh's data (vertices, then indices, in one staged range) and
+    /// notes the copies that will land it.
+    fn stage(
+        &self,
+        state: &mut PoolState<V, I>,
+        slab: SlabId,
+        placed: &Placed<V, I>,
+        vertex_bytes: usize,
+        index_bytes: usize,
+        fill: impl FnOnce(ElementWriter<'_, V>, ElementWriter<'_, I>),
+    ) -> Result<(), ArenaError> {
+        let pending = &mut state.pending;
+        let (vertex_range, vertex_view) = pending.vertices.stage_view(vertex_bytes as u64)?;
+        let (index_range, index_view) = pending.indices.stage_view(index_bytes as u64)?;
+        fill(
+            ElementWriter::new(vertex_view),
+            ElementWriter::new(index_view),
+        );
+        for (indices, handle, range) in [
+            (false, placed.vertices.raw(), vertex_range),
+            (true, placed.indices.raw(), index_range),
+        ] {
+            pending.copies.push(PendingCopy {
+                slab,
+                indices,
+                handle,
+                source: range.buffer,
+                offset: range.offset,
+                size: range.size,
+            });
+        }
+        pending.meshes += 1;
+        Ok(())
     }
 
     /// Runs `place` in the slab a mesh of these sizes belongs to: a dedicated one when
@@ -66,6 +147,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 &self.queue,
                 &format!("{} slab {slab_number}", self.label),
                 sizes,
+                &self.staging,
             )
         };
         // Large meshes, and meshes no shared slab could hold, get a slab of their own.
@@ -111,17 +193,18 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             indices: placed.indices,
             inserted_at: generation,
             moved_at: generation,
+            staged_at: state.pending.epoch,
         });
         MeshHandle { key }
     }
 
-    /// Uploads many meshes at once: every range is reserved first (across slabs),
-    /// then each slab's arenas receive one batched upload (adjacent ranges become
-    /// single copies) and its draw records one write. The fast way to fill a pool.
+    /// Adds many meshes at once: the newest slab is first grown to hold them all (one
+    /// growth instead of several), every range is reserved (across slabs), and all the
+    /// data is staged; [`Self::commit`] lands it. The fast way to fill a pool.
     ///
     /// # Errors
-    /// As [`Self::insert`]; on error nothing stays allocated, no slab is added and the
-    /// pool is unchanged.
+    /// As [`Self::insert`]; on error nothing stays allocated or staged, no slab is
+    /// added and the pool is unchanged.
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
@@ -137,7 +220,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         }
         let mut guard = self.state.lock();
         let state = &mut *guard;
+        self.presize(state, meshes);
         let slabs_before = state.slabs.ids();
+        let copies_before = state.pending.copies.len();
         let mut placed: Vec<(SlabId, Placed<V, I>)> = Vec::with_capacity(meshes.len());
         let mut result = Ok(());
         for (k, (vertices, indices)) in meshes.iter().enumerate() {
@@ -147,12 +232,21 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             let reserve = |slab: &mut MeshSlab<V, I>| {
                 slab.reserve(vertices.len(), indices.len(), owner, label)
             };
-            match self.place(
-                state,
-                size_of_val(*vertices),
-                size_of_val(*indices),
-                reserve,
-            ) {
+            let (vb, ib) = (size_of_val(*vertices), size_of_val(*indices));
+            let staged = self.place(state, vb, ib, reserve).and_then(|(slab, p)| {
+                let fill = |mut v: ElementWriter<'_, V>, mut i: ElementWriter<'_, I>| {
+                    v.copy_from_slice(vertices);
+                    i.copy_from_slice(indices);
+                };
+                match self.stage(state, slab, &p, vb, ib, fill) {
+                    Ok(()) => Ok((slab, p)),
+                    Err(e) => {
+                        self.unplace(state, &[(slab, p)], None);
+                        Err(e)
+                    }
+                }
+            });
+            match staged {
                 Ok(p) => placed.push(p),
                 Err(e) => {
                     result = Err(e);
@@ -160,11 +254,10 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 }
             }
         }
-        if result.is_ok() {
-            result = self.upload_batch(state, meshes, &placed);
-        }
         if let Err(e) = result {
-            self.unplace(state, &placed, &slabs_before);
+            state.pending.copies.truncate(copies_before);
+            state.pending.meshes -= placed.len();
+            self.unplace(state, &placed, Some(&slabs_before));
             return Err(e);
         }
         Ok(placed
@@ -173,53 +266,47 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             .collect())
     }
 
-    /// Uploads the data of placed meshes, one batch per slab and arena, and flushes the
-    /// slabs' records.
-    fn upload_batch(
-        &self,
-        state: &mut PoolState<V, I>,
-        meshes: &[(&[V], &[I])],
-        placed: &[(SlabId, Placed<V, I>)],
-    ) -> Result<(), ArenaError> {
-        let mut slab_ids: Vec<SlabId> = placed.iter().map(|(s, _)| *s).collect();
-        slab_ids.sort_unstable_by_key(|s| (s.key.slot, s.key.generation));
-        slab_ids.dedup();
-        for slab_id in slab_ids {
-            let slab = &mut state.slabs.get_mut(slab_id, &self.label)?.slab;
-            let mut vb = slab.vertices.batch();
-            let mut ib = slab.indices.batch();
-            for ((vertices, indices), (_, p)) in meshes
-                .iter()
-                .zip(placed)
-                .filter(|(_, (s, _))| *s == slab_id)
-            {
-                vb.write_borrowed(p.vertices.raw(), 0, bytemuck::cast_slice(vertices))?;
-                ib.write_borrowed(p.indices.raw(), 0, bytemuck::cast_slice(indices))?;
+    /// Grows the newest shared slab's arenas once to hold as much of a batch as they
+    /// may, so that placing it does not grow them step by step (each growth copies).
+    fn presize(&self, state: &mut PoolState<V, I>, meshes: &[(&[V], &[I])]) {
+        let vertex_bytes: u64 = meshes
+            .iter()
+            .map(|(v, _)| (size_of_val(*v) as u64).next_multiple_of(4))
+            .sum();
+        let index_bytes: u64 = meshes
+            .iter()
+            .map(|(_, i)| (size_of_val(*i) as u64).next_multiple_of(4))
+            .sum();
+        let Some(newest) = state.slabs.shared().last().copied() else {
+            return;
+        };
+        if let Ok(entry) = state.slabs.get_mut(newest, &self.label) {
+            // Best effort: a slab that cannot grow that far takes what it can.
+            let _ = entry.slab.vertices.reserve(vertex_bytes);
+            let _ = entry.slab.indices.reserve(index_bytes);
+            if entry.slab.buffers_changed() {
+                state.slabs.touch(newest);
             }
-            vb.submit()?;
-            ib.submit()?;
-            slab.records.flush()?;
         }
-        Ok(())
     }
 
-    /// Undoes the placements of a failed batch, newest first, and drops the slabs it
-    /// opened.
-    fn unplace(
+    /// Undoes placements (newest first), and drops the slabs opened since `slabs_before`.
+    pub(crate) fn unplace(
         &self,
         state: &mut PoolState<V, I>,
         placed: &[(SlabId, Placed<V, I>)],
-        slabs_before: &[SlabId],
+        slabs_before: Option<&[SlabId]>,
     ) {
         for (slab, p) in placed.iter().rev() {
             if let Ok(entry) = state.slabs.get_mut(*slab, &self.label) {
                 entry.slab.unplace_last(p);
-                let _ = entry.slab.records.flush();
             }
         }
-        for id in state.slabs.ids() {
-            if !slabs_before.contains(&id) {
-                let _ = state.slabs.remove(id, &self.label);
+        if let Some(before) = slabs_before {
+            for id in state.slabs.ids() {
+                if !before.contains(&id) {
+                    let _ = state.slabs.remove(id, &self.label);
+                }
             }
         }
     }

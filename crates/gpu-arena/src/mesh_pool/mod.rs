@@ -20,12 +20,14 @@
 //!
 //! One pool serves one vertex layout (its vertex type `V`); keep one pool per layout.
 
+mod commit;
 mod compact;
 mod draw;
 mod insert;
 mod slab;
 mod types;
 
+pub use commit::CommitReport;
 pub use compact::PoolCompaction;
 pub use draw::{DrawPath, IndirectSupport};
 pub use types::{IndexType, MeshDraw, MeshHandle, MeshPoolDescriptor, MeshPoolStats, MeshSlabView};
@@ -38,6 +40,8 @@ use crate::error::{ArenaError, HandleKind};
 use crate::handle::TypedHandle;
 use crate::slab::{SlabId, Slabs};
 use crate::slots::{SlotMap, next_owner};
+use crate::staging::{Staging, StagingDescriptor};
+use commit::Pending;
 use slab::{MeshSlab, SlabSizes};
 
 /// One mesh: where it is and what it owns.
@@ -50,11 +54,15 @@ pub(crate) struct MeshEntry<V, I> {
     /// Pool generation when it was inserted, and when it last moved.
     inserted_at: u64,
     moved_at: u64,
+    /// The commit epoch when its data was staged (waiting while it is the current one).
+    staged_at: u64,
 }
 
 pub(crate) struct PoolState<V: Pod, I: IndexType> {
     pub(crate) meshes: SlotMap<MeshEntry<V, I>>,
     pub(crate) slabs: Slabs<MeshSlab<V, I>>,
+    /// Inserts staged since the last commit.
+    pub(crate) pending: Pending,
 }
 
 /// Meshes packed into slabs of shared buffers, drawn with one indirect call per slab.
@@ -79,6 +87,10 @@ pub struct MeshPool<V: Pod, I: IndexType> {
     dedicated_bytes: u64,
     /// Whether [`Self::draw`] issues indirect calls.
     indirect_draw: bool,
+    /// Staging memory of inserts and of the slabs' arenas.
+    staging: Staging,
+    /// Whether the pool made its staging (then [`Self::maintain`] maintains it).
+    owns_staging: bool,
     state: Mutex<PoolState<V, I>>,
 }
 
@@ -109,9 +121,18 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             records: desc.initial_meshes.max(16),
             growth_factor: desc.growth_factor,
         };
+        let staging = desc.staging.clone().unwrap_or_else(|| {
+            Staging::new(
+                device,
+                &StagingDescriptor {
+                    label: Some(&format!("{label} staging")),
+                    ..Default::default()
+                },
+            )
+        });
         let mut slabs = Slabs::new(owner, desc.max_slabs);
         slabs.open(&label, false, || {
-            MeshSlab::open(device, queue, &format!("{label} slab 0"), shared)
+            MeshSlab::open(device, queue, &format!("{label} slab 0"), shared, &staging)
         })?;
         Ok(MeshPool {
             device: device.clone(),
@@ -123,7 +144,10 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             state: Mutex::new(PoolState {
                 meshes: SlotMap::new(HandleKind::MeshPool, owner),
                 slabs,
+                pending: Pending::new(&staging, 1),
             }),
+            owns_staging: desc.staging.is_none(),
+            staging,
             label,
         })
     }
@@ -163,6 +187,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         let state = &mut *guard;
         let entry = state.meshes.get(mesh.key, &self.label)?;
         let (slab_id, dense, v, i) = (entry.slab, entry.dense, entry.vertices, entry.indices);
+        // A mesh still waiting for its commit no longer does (its copies are skipped).
+        let waiting = entry.staged_at == state.pending.epoch;
         let slab = state.slabs.get_mut(slab_id, &self.label)?;
         let moved = slab.slab.remove(dense, v, i)?;
         let (now_empty, dedicated) = (slab.slab.len() == 0, slab.dedicated);
@@ -172,6 +198,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             moved.dense = dense;
         }
         state.meshes.remove(mesh.key, &self.label)?;
+        if waiting {
+            state.pending.meshes -= 1;
+        }
         if now_empty && (dedicated || state.slabs.shared().len() > 1) {
             state.slabs.remove(slab_id, &self.label)?;
         }
@@ -195,6 +224,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         let mut state = self.state.lock();
         state.meshes.clear();
         state.slabs.clear(MeshSlab::clear);
+        let epoch = state.pending.epoch + 1;
+        state.pending = Pending::new(&self.staging, epoch);
     }
 
     /// Where a mesh is drawn from: its slab, record index and draw record.
@@ -220,7 +251,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     }
 
     /// Reads a mesh's vertices and indices back from the GPU (blocking; for tests and
-    /// debugging).
+    /// debugging). Commits staged inserts first ([`Self::commit_now`]).
     ///
     /// # Errors
     /// A stale or foreign handle, or [`ArenaError::Readback`].
@@ -232,7 +263,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// assert_eq!(pool.read_mesh(m).unwrap(), (vec![[0.5; 3]; 3], vec![0, 1, 2]));
     /// ```
     pub fn read_mesh(&self, mesh: MeshHandle) -> Result<(Vec<V>, Vec<I>), ArenaError> {
-        let state = self.state.lock();
+        let mut state = self.state.lock();
+        self.commit_now_locked(&mut state)?;
         let entry = state.meshes.get(mesh.key, &self.label)?;
         let slab = &state.slabs.get(entry.slab, &self.label)?.slab;
         Ok((
@@ -241,7 +273,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         ))
     }
 
-    /// Reads a slab's draw records back from the GPU (for tests and debugging).
+    /// Reads a slab's draw records back from the GPU (for tests and debugging). Commits
+    /// staged inserts first.
     ///
     /// # Errors
     /// A stale slab id, or [`ArenaError::Readback`].
@@ -254,7 +287,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// assert_eq!(pool.read_records(draw.slab).unwrap()[0].index_count, 3);
     /// ```
     pub fn read_records(&self, slab: SlabId) -> Result<Vec<DrawIndexedIndirectArgs>, ArenaError> {
-        let state = self.state.lock();
+        let mut state = self.state.lock();
+        self.commit_now_locked(&mut state)?;
         state.slabs.get(slab, &self.label)?.slab.records.read()
     }
 
@@ -297,28 +331,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// `draw_indexed` per mesh ([`DrawPath`]). Returns the number of draw calls. The
     /// pipeline and bind groups are the caller's.
     ///
-    /// ```
-    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
-    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
-    /// # let texture = gpu.device.create_texture(&wgpu::TextureDescriptor { label: None, size: wgpu::Extent3d { width: 4, height: 4, depth_or_array_layers: 1 }, mip_level_count: 1, sample_count: 1, dimension: wgpu::TextureDimension::D2, format: wgpu::TextureFormat::Rgba8Unorm, usage: wgpu::TextureUsages::RENDER_ATTACHMENT, view_formats: &[] });
-    /// # let view = texture.create_view(&Default::default());
-    /// # let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    /// # let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor { label: None, color_attachments: &[Some(wgpu::RenderPassColorAttachment { view: &view, depth_slice: None, resolve_target: None, ops: Default::default() })], depth_stencil_attachment: None, timestamp_writes: None, occlusion_query_set: None, multiview_mask: None });
-    /// // with a pipeline set:
-    /// let calls = pool.draw(&mut pass, 0);
-    /// assert_eq!(calls, 0); // an empty pool draws nothing
-    /// ```
-    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>, vertex_slot: u32) -> u32 {
-        let state = self.state.lock();
-        state
-            .slabs
-            .iter()
-            .map(|(_, e)| draw::draw_slab(&e.slab, pass, vertex_slot, self.indirect_draw))
-            .sum()
-    }
-
-    /// One `draw_indexed` per mesh, each slab's buffers bound once, whatever the pool's
-    /// [`DrawPath`]. Returns the number of calls.
+    /// # Errors
+    /// [`ArenaError::Uncommitted`] while inserted meshes wait for [`Self::commit`]
+    /// (nothing is drawn then).
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
@@ -327,15 +342,51 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// # let view = texture.create_view(&Default::default());
     /// # let mut encoder = gpu.device.create_command_encoder(&Default::default());
     /// # let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor { label: None, color_attachments: &[Some(wgpu::RenderPassColorAttachment { view: &view, depth_slice: None, resolve_target: None, ops: Default::default() })], depth_stencil_attachment: None, timestamp_writes: None, occlusion_query_set: None, multiview_mask: None });
-    /// assert_eq!(pool.draw_each(&mut pass, 0), 0); // one call per mesh, none yet
+    /// // with a pipeline set:
+    /// let calls = pool.draw(&mut pass, 0).unwrap();
+    /// assert_eq!(calls, 0); // an empty pool draws nothing
     /// ```
-    pub fn draw_each(&self, pass: &mut wgpu::RenderPass<'_>, vertex_slot: u32) -> u32 {
+    pub fn draw(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        vertex_slot: u32,
+    ) -> Result<u32, ArenaError> {
         let state = self.state.lock();
-        state
+        self.refuse_uncommitted(&state)?;
+        Ok(state
+            .slabs
+            .iter()
+            .map(|(_, e)| draw::draw_slab(&e.slab, pass, vertex_slot, self.indirect_draw))
+            .sum())
+    }
+
+    /// One `draw_indexed` per mesh, each slab's buffers bound once, whatever the pool's
+    /// [`DrawPath`]. Returns the number of calls.
+    ///
+    /// # Errors
+    /// As [`Self::draw`].
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// # let texture = gpu.device.create_texture(&wgpu::TextureDescriptor { label: None, size: wgpu::Extent3d { width: 4, height: 4, depth_or_array_layers: 1 }, mip_level_count: 1, sample_count: 1, dimension: wgpu::TextureDimension::D2, format: wgpu::TextureFormat::Rgba8Unorm, usage: wgpu::TextureUsages::RENDER_ATTACHMENT, view_formats: &[] });
+    /// # let view = texture.create_view(&Default::default());
+    /// # let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    /// # let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor { label: None, color_attachments: &[Some(wgpu::RenderPassColorAttachment { view: &view, depth_slice: None, resolve_target: None, ops: Default::default() })], depth_stencil_attachment: None, timestamp_writes: None, occlusion_query_set: None, multiview_mask: None });
+    /// assert_eq!(pool.draw_each(&mut pass, 0).unwrap(), 0); // one call per mesh, none yet
+    /// ```
+    pub fn draw_each(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        vertex_slot: u32,
+    ) -> Result<u32, ArenaError> {
+        let state = self.state.lock();
+        self.refuse_uncommitted(&state)?;
+        Ok(state
             .slabs
             .iter()
             .map(|(_, e)| draw::draw_slab(&e.slab, pass, vertex_slot, false))
-            .sum()
+            .sum())
     }
 
     /// The pool generation: it changes whenever a mesh is inserted or moved, or any
@@ -353,7 +404,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     }
 
     /// The meshes that existed at pool generation `generation` and were displaced
-    /// since: their slab's buffers were replaced (growth, compaction) or they moved
+    /// since: their slab's buffers were replaced (growth, which lands at the
+    /// [`Self::commit`] after the inserts that need it, or compaction) or they moved
     /// (compaction, to another slab). Re-bind their buffers or patch what you keep of
     /// their draw records. (Bevy's `meshes_displaced_by_slab_growth`.)
     ///
@@ -365,6 +417,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// let early = pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
     /// let before = pool.generation();
     /// pool.insert(&[[0.0; 3]; 100], &[0, 1, 2]).unwrap(); // outgrows 64 bytes
+    /// assert!(pool.displaced_since(before).is_empty()); // the buffer grows at the commit
+    /// pool.commit_now().unwrap();
     /// assert_eq!(pool.displaced_since(before), [early]);
     /// ```
     pub fn displaced_since(&self, generation: u64) -> Vec<MeshHandle> {
@@ -387,16 +441,22 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// Every slab's buffers and record table, for drawing the pool yourself or running
     /// a pass that rewrites the draw records (culling).
     ///
+    /// # Errors
+    /// [`ArenaError::Uncommitted`] while inserted meshes wait for [`Self::commit`].
+    ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
     /// pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
-    /// let slabs = pool.slabs();
+    /// assert!(pool.slabs().is_err(), "not committed yet");
+    /// pool.commit_now().unwrap();
+    /// let slabs = pool.slabs().unwrap();
     /// assert_eq!((slabs.len(), slabs[0].record_count), (1, 1));
     /// ```
-    pub fn slabs(&self) -> Vec<MeshSlabView> {
+    pub fn slabs(&self) -> Result<Vec<MeshSlabView>, ArenaError> {
         let state = self.state.lock();
-        state
+        self.refuse_uncommitted(&state)?;
+        Ok(state
             .slabs
             .iter()
             .filter_map(|(id, e)| {
@@ -410,7 +470,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                     changed_at: e.changed_at,
                 })
             })
-            .collect()
+            .collect())
     }
 
     /// Counters summed over the slabs.
@@ -433,6 +493,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             stats.vertex_bytes += v.used;
             stats.index_bytes += i.used;
             stats.capacity += v.capacity + i.capacity;
+            stats.growth_bytes_copied += v.growth_bytes_copied + i.growth_bytes_copied;
         }
         stats
     }

@@ -12,6 +12,7 @@ use crate::gpu_table::{GpuTable, GpuTableDescriptor};
 use crate::handle::{TypedHandle, TypedPlacement};
 use crate::mesh_pool::IndexType;
 use crate::slots::Key;
+use crate::staging::Staging;
 
 /// Sizes of a slab's buffers.
 #[derive(Clone, Copy, Debug)]
@@ -53,11 +54,12 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
         queue: &wgpu::Queue,
         label: &str,
         sizes: SlabSizes,
+        staging: &Staging,
     ) -> Result<Self, ArenaError> {
         let most = sizes.max_bytes.min(device.limits().max_buffer_size);
         let arena = |suffix: &str, usage, initial: u64| {
             let label = format!("{label} {suffix}");
-            Arena::new(
+            Arena::new_deferred(
                 device,
                 queue,
                 &ArenaDescriptor {
@@ -66,6 +68,7 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
                     initial_size: initial.clamp(4, most.max(4)),
                     max_size: sizes.max_bytes,
                     growth_factor: sizes.growth_factor,
+                    staging: Some(staging.clone()),
                     ..Default::default()
                 },
             )
@@ -93,27 +96,6 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
             owners: Vec::new(),
             seen,
             _marker: std::marker::PhantomData,
-        })
-    }
-
-    /// Uploads a mesh and appends its draw record (flushed); all or nothing.
-    pub fn place(
-        &mut self,
-        vertices: &[V],
-        indices: &[I],
-        owner: Key,
-        label: &str,
-    ) -> Result<Placed<V, I>, ArenaError> {
-        let v = self.vertices.place_slice(vertices)?;
-        let i = match self.indices.place_slice(indices) {
-            Ok(i) => i,
-            Err(e) => {
-                self.release(v.handle, None);
-                return Err(e);
-            }
-        };
-        self.commit(v, i, owner, label).inspect_err(|_| {
-            self.release(v.handle, Some(i.handle));
         })
     }
 

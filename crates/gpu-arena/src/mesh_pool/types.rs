@@ -9,6 +9,7 @@ use crate::error::{HandleId, HandleKind};
 use crate::mesh_pool::DrawPath;
 use crate::slab::SlabId;
 use crate::slots::Key;
+use crate::staging::Staging;
 
 /// An index type a pool can use: `u16` or `u32`.
 ///
@@ -66,6 +67,9 @@ pub struct MeshPoolDescriptor<'a> {
     pub growth_factor: f32,
     /// How [`crate::mesh_pool::MeshPool::draw`] draws. Default: [`DrawPath::Auto`].
     pub draw: DrawPath,
+    /// Staging memory to share with other pools and arenas (warm chunks, one bound).
+    /// Default: `None` (the pool makes its own, maintained by its `maintain`).
+    pub staging: Option<Staging>,
 }
 
 impl Default for MeshPoolDescriptor<'_> {
@@ -80,6 +84,7 @@ impl Default for MeshPoolDescriptor<'_> {
             dedicated_bytes: 32 << 20,
             growth_factor: 2.0,
             draw: DrawPath::Auto,
+            staging: None,
         }
     }
 }
@@ -175,6 +180,11 @@ pub struct MeshPoolStats {
     pub vertex_bytes: u64,
     /// Index bytes reserved by meshes.
     pub index_bytes: u64,
-    /// Bytes of every vertex and index buffer.
+    /// Bytes of every vertex and index buffer (their address range: a growth waiting
+    /// for the next commit counts).
     pub capacity: u64,
+    /// Bytes growth has copied from old vertex and index buffers into new ones. Growth
+    /// lands at the commit, once however often the slab grew since the last one, and
+    /// copies only data committed before: filling a fresh pool copies nothing.
+    pub growth_bytes_copied: u64,
 }
