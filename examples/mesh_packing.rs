@@ -1,9 +1,13 @@
-//! The project's main job: pack a few thousand varied meshes into one `MeshPool`,
-//! render them headless into an offscreen texture with one indirect draw, write the
-//! picture to a PNG file and print a summary.
+//! The project's main job: a 3D scene of tens of thousands of objects built from a
+//! few hundred procedural meshes (spheres, tori, boxes, cylinders, rocks) and any
+//! models given with `--model`, packed into one `MeshPool`, culled on the GPU against
+//! a perspective camera and drawn with one indirect call per slab, headless, with a
+//! depth buffer and simple lighting. Writes the picture to a PNG file and prints a
+//! summary, including the per-frame cost of the GPU-driven frame.
 //!
 //! ```sh
-//! cargo run --release --example mesh_packing -- --meshes 3000 --output out/mesh_packing.png
+//! cargo run --release --example mesh_packing -- --objects 20000 --output out/mesh_packing.png
+//! cargo run --release --example mesh_packing -- --model teapot.obj --model helmet.glb
 //! ```
 //! Runs on any adapter, including Mesa's software ones (`--backend vulkan` or `gl`).
 
@@ -13,7 +17,10 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use gpu_arena::headless::{Headless, HeadlessDescriptor};
 use gpu_arena::mesh_pool::{MeshPool, MeshPoolDescriptor};
-use gpu_suballoc::scene::{self, ColorVertex, Renderer};
+use gpu_arena::objects::{CullPath, ObjectPool, ObjectPoolDescriptor};
+use gpu_suballoc::shapes::{self, Mesh3, Vertex3};
+use gpu_suballoc::world::{self, Camera, ObjectData, Renderer3d};
+use gpu_suballoc::{models, scene};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Backend {
@@ -24,26 +31,35 @@ enum Backend {
     Any,
 }
 
-/// Pack meshes into mega-buffers and render them with one indirect draw.
+/// Pack meshes into mega-buffers and draw a 3D scene of them GPU-driven.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Number of meshes to generate and pack.
-    #[arg(long, default_value_t = 3000)]
+    /// Objects to place (each a mesh with a transform and a colour).
+    #[arg(long, default_value_t = 20_000)]
+    objects: usize,
+    /// Procedural meshes to generate and pack.
+    #[arg(long, default_value_t = 300)]
     meshes: usize,
+    /// A glTF (.gltf, .glb) or OBJ model to pack and place as well (repeatable).
+    #[arg(long)]
+    model: Vec<PathBuf>,
     /// Image width in pixels.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1280)]
     width: u32,
     /// Image height in pixels.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 720)]
     height: u32,
+    /// Frames to time after the first.
+    #[arg(long, default_value_t = 5)]
+    frames: u32,
     /// Where to write the PNG.
     #[arg(long, default_value = "out/mesh_packing.png")]
     output: PathBuf,
     /// Graphics backend (default: WGPU_BACKEND, else any).
     #[arg(long, value_enum)]
     backend: Option<Backend>,
-    /// Seed of the mesh generator.
+    /// Seed of the scene generator.
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
@@ -59,11 +75,11 @@ fn mib(bytes: u64) -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args = Args::parse();
-    if args.meshes == 0 || args.width == 0 || args.height == 0 {
-        return Err("--meshes, --width and --height must be at least 1".into());
+    if args.meshes + args.model.len() == 0 || args.width == 0 || args.height == 0 {
+        return Err("--meshes (or a --model), --width and --height must be at least 1".into());
     }
 
-    eprintln!("[1/5] opening a headless device");
+    eprintln!("[1/6] opening a headless device");
     let backends = args.backend.map(|b| match b {
         Backend::Vulkan => wgpu::Backends::VULKAN,
         Backend::Gl => wgpu::Backends::GL,
@@ -85,66 +101,124 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into());
     }
 
-    eprintln!("[2/5] generating {} meshes", args.meshes);
+    eprintln!(
+        "[2/6] generating {} meshes, loading {} models",
+        args.meshes,
+        args.model.len()
+    );
     let start = Instant::now();
-    let meshes = scene::generate_meshes(args.meshes, args.seed);
+    let mut meshes: Vec<Mesh3> = shapes::generate(args.meshes, args.seed);
+    let mut groups: Vec<(Vec<usize>, f32)> = (0..meshes.len())
+        .map(|k| (vec![k], meshes[k].radius))
+        .collect();
+    for path in &args.model {
+        let loaded = models::load(path)?;
+        eprintln!(
+            "      {}: {} primitives, {} triangles",
+            path.display(),
+            loaded.len(),
+            loaded.iter().map(|m| m.indices.len() / 3).sum::<usize>()
+        );
+        let first = meshes.len();
+        let radius = loaded.iter().map(|m| m.radius).fold(0.0, f32::max);
+        meshes.extend(loaded);
+        groups.push(((first..meshes.len()).collect(), radius));
+    }
     let generate_ms = ms(start);
     let vertex_count: usize = meshes.iter().map(|m| m.vertices.len()).sum();
     let index_count: usize = meshes.iter().map(|m| m.indices.len()).sum();
 
-    eprintln!("[3/5] packing into a mesh pool");
-    let pool: MeshPool<ColorVertex, u32> = MeshPool::new(
+    eprintln!("[3/6] packing {} meshes into a mesh pool", meshes.len());
+    let pool: MeshPool<Vertex3, u32> = MeshPool::new(
         &gpu.device,
         &gpu.queue,
         &MeshPoolDescriptor {
             label: Some("mesh_packing"),
-            initial_vertex_bytes: 1 << 20,
-            initial_index_bytes: 256 << 10,
-            initial_meshes: 256,
             ..Default::default()
         },
     )?;
     let start = Instant::now();
-    let step = (meshes.len() / 10).max(1);
-    for (i, mesh) in meshes.iter().enumerate() {
-        pool.insert(&mesh.vertices, &mesh.indices)?;
-        if (i + 1) % step == 0 || i + 1 == meshes.len() {
-            eprint!(
-                "\r      {:>3}% ({} meshes)",
-                (i + 1) * 100 / meshes.len(),
-                i + 1
-            );
-        }
-    }
-    eprintln!();
-    let pack_ms = ms(start);
-    let start = Instant::now();
+    let handles = meshes
+        .iter()
+        .map(|m| pool.insert(&m.vertices, &m.indices))
+        .collect::<Result<Vec<_>, _>>()?;
     pool.commit_now()?; // lands every staged insert with a few merged copies
     gpu.device.poll(wgpu::PollType::wait_indefinitely())?;
-    let upload_ms = ms(start);
+    let pack_ms = ms(start);
+
+    let field = (args.objects as f32).sqrt() * 3.0 + 20.0;
+    eprintln!(
+        "[4/6] placing {} objects on a {field:.0} m field",
+        args.objects
+    );
+    let start = Instant::now();
+    let placed = world::scatter_groups(&groups, args.objects, field, args.seed + 1);
+    let objects: ObjectPool<ObjectData> = ObjectPool::new(
+        &gpu.device,
+        &gpu.queue,
+        &ObjectPoolDescriptor {
+            label: Some("mesh_packing objects"),
+            capacity: placed.len() as u32,
+            path: CullPath::for_device(&gpu.device, &gpu.adapter),
+        },
+    )?;
+    for p in &placed {
+        objects.insert(&pool, handles[p.mesh], p.bounds, p.data)?;
+    }
+    let place_ms = ms(start);
 
     eprintln!(
-        "[4/5] rendering {}x{} with {}",
+        "[5/6] rendering {}x{} with {}",
         args.width,
         args.height,
         gpu.describe()
     );
-    let renderer = Renderer::new(&gpu.device, args.width, args.height);
-    let start = Instant::now();
-    let mut draw_result = Ok(0);
-    renderer.render(&gpu.device, &gpu.queue, |pass| {
-        draw_result = pool.draw(pass, 0);
-        0
-    });
-    let draw_calls = draw_result?;
-    let index = gpu.queue.submit([]);
-    gpu.device.poll(wgpu::PollType::Wait {
-        submission_index: Some(index),
-        timeout: None,
-    })?;
-    let render_ms = ms(start);
+    let renderer = Renderer3d::new(&gpu.device, args.width, args.height);
+    let camera = Camera::over_field(field, args.width as f32 / args.height as f32);
+    let frustum = camera.frustum();
+    let mut bind_group: Option<(u32, wgpu::BindGroup)> = None;
+    // One frame: cull into the encoder, draw in the pass, submit, wait.
+    let mut frame = || -> Result<(f64, f64, u32, u32), Box<dyn std::error::Error>> {
+        let start = Instant::now();
+        let generation = objects.data_generation();
+        if bind_group.as_ref().is_none_or(|(g, _)| *g != generation) {
+            let data = objects.data_binding()?;
+            bind_group = Some((generation, renderer.bind_group(&gpu.device, data.binding())));
+        }
+        let Some((_, group)) = &bind_group else {
+            unreachable!("made above");
+        };
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        let report = objects.cull(&mut encoder, &pool, &frustum)?;
+        let mut drawn = Ok(0);
+        renderer.record(&gpu.queue, &mut encoder, &camera, group, |pass| {
+            drawn = objects.draw(pass, &pool, 0);
+        });
+        let calls = drawn?;
+        let index = gpu.queue.submit([encoder.finish()]);
+        let cpu_ms = ms(start);
+        gpu.device.poll(wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: None,
+        })?;
+        Ok((cpu_ms, ms(start), calls, report.workgroups))
+    };
+    let (first_cpu, first_total, calls, workgroups) = frame()?;
+    let mut cpu = Vec::new();
+    let mut total = Vec::new();
+    for _ in 0..args.frames {
+        let (c, t, _, _) = frame()?;
+        cpu.push(c);
+        total.push(t);
+    }
+    let median = |v: &mut Vec<f64>, fallback: f64| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(fallback)
+    };
+    let (cpu_ms, frame_ms) = (median(&mut cpu, first_cpu), median(&mut total, first_total));
+    let visible = objects.read_visible()?.len();
 
-    eprintln!("[5/5] writing {}", args.output.display());
+    eprintln!("[6/6] writing {}", args.output.display());
     let start = Instant::now();
     let pixels = renderer.read_pixels(&gpu.device, &gpu.queue);
     scene::write_png(&args.output, args.width, args.height, &pixels)?;
@@ -153,8 +227,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stats = pool.stats();
     println!("adapter      {}", gpu.describe());
     println!(
-        "meshes       {} ({} vertices, {} indices)",
-        stats.meshes, vertex_count, index_count
+        "meshes       {} ({} vertices, {} indices; {} from models)",
+        stats.meshes,
+        vertex_count,
+        index_count,
+        meshes.len() - args.meshes
     );
     let used = stats.vertex_bytes + stats.index_bytes;
     println!(
@@ -167,15 +244,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         used as f64 / stats.capacity as f64
     );
     println!(
-        "draw calls   {draw_calls} ({})",
-        if pool.uses_indirect() {
-            "multi_draw_indexed_indirect"
-        } else {
-            "one draw_indexed per mesh"
+        "objects      {} placed: {visible} visible, {} culled",
+        objects.len(),
+        objects.len() - visible
+    );
+    let path = match objects.path() {
+        CullPath::Counted(_) => "GPU culling, one multi_draw_indexed_indirect_count per slab",
+        CullPath::ZeroInstances(_) => {
+            "GPU culling, one multi_draw_indexed_indirect per slab (culled slots draw nothing)"
         }
+        _ => "CPU culling, one draw_indexed per visible object",
+    };
+    println!("draw calls   {calls} per frame ({path}; {workgroups} culling workgroups)");
+    println!(
+        "per frame    CPU {cpu_ms:.2} ms to cull, encode and submit; {frame_ms:.2} ms until the GPU is done (median of {} frames)",
+        args.frames.max(1)
     );
     println!(
-        "timings      generate {generate_ms:.1} ms, pack {pack_ms:.1} ms, upload {upload_ms:.1} ms, render {render_ms:.1} ms, readback+png {write_ms:.1} ms"
+        "timings      generate {generate_ms:.1} ms, pack {pack_ms:.1} ms, place {place_ms:.1} ms, first frame {first_total:.1} ms, readback+png {write_ms:.1} ms"
     );
     println!(
         "image        {} ({}x{})",

@@ -13,6 +13,8 @@ mod headless;
 mod leak_report;
 mod limits;
 mod mesh_pool;
+mod models;
+mod objects;
 mod slabs;
 mod staging;
 mod upload;

@@ -6,10 +6,13 @@
 
 pub mod bindless_walk;
 pub mod gpu;
+pub mod models;
 pub mod readback;
 pub mod reference;
 pub mod rng;
 pub mod scene;
+pub mod shapes;
+pub mod world;
 
 pub use gpu::{harness, on_every_adapter};
 pub use rng::Rng;

@@ -45,3 +45,45 @@ pub fn differing_pixels(a: &[u8], b: &[u8]) -> usize {
     assert_eq!(a.len(), b.len(), "pictures of different sizes");
     a.chunks(4).zip(b.chunks(4)).filter(|(x, y)| x != y).count()
 }
+
+/// An RGBA8 texture's pixels as tightly packed rows.
+pub fn texture_rgba8(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    texture: &wgpu::Texture,
+    width: u32,
+    height: u32,
+) -> Vec<u8> {
+    let row = width * 4;
+    let padded = row.next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("pixels"),
+        size: u64::from(padded) * u64::from(height),
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = device.create_command_encoder(&Default::default());
+    encoder.copy_texture_to_buffer(
+        texture.as_image_copy(),
+        wgpu::TexelCopyBufferInfo {
+            buffer: &buffer,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded),
+                rows_per_image: None,
+            },
+        },
+        wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+    );
+    queue.submit([encoder.finish()]);
+    let view = map(device, &buffer);
+    let mut pixels = Vec::with_capacity((row * height) as usize);
+    for y in 0..height as usize {
+        pixels.extend_from_slice(&view[y * padded as usize..][..row as usize]);
+    }
+    pixels
+}

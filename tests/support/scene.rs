@@ -231,38 +231,7 @@ impl Renderer {
 
     /// The picture as tightly packed RGBA8 rows (blocking readback).
     pub fn read_pixels(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Vec<u8> {
-        let row = self.width * 4;
-        let padded = row.next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("pixels"),
-            size: u64::from(padded) * u64::from(self.height),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut encoder = device.create_command_encoder(&Default::default());
-        encoder.copy_texture_to_buffer(
-            self.texture.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &buffer,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(padded),
-                    rows_per_image: None,
-                },
-            },
-            wgpu::Extent3d {
-                width: self.width,
-                height: self.height,
-                depth_or_array_layers: 1,
-            },
-        );
-        queue.submit([encoder.finish()]);
-        let view = readback::map(device, &buffer);
-        let mut pixels = Vec::with_capacity((row * self.height) as usize);
-        for y in 0..self.height as usize {
-            pixels.extend_from_slice(&view[y * padded as usize..][..row as usize]);
-        }
-        pixels
+        readback::texture_rgba8(device, queue, &self.texture, self.width, self.height)
     }
 }
 

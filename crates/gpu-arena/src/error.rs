@@ -31,6 +31,9 @@ pub enum Limit {
     Alignment,
     /// A pool descriptor's `max_slabs`.
     MaxSlabs,
+    /// The device's `max_compute_workgroups_per_dimension`, squared, times the
+    /// culling shader's 64 objects per workgroup (`requested` counts objects).
+    MaxComputeWorkgroups,
 }
 
 impl fmt::Display for Limit {
@@ -45,6 +48,7 @@ impl fmt::Display for Limit {
             Limit::ElementIndex => "32-bit draw argument range",
             Limit::Alignment => "largest possible alignment",
             Limit::MaxSlabs => "descriptor max_slabs",
+            Limit::MaxComputeWorkgroups => "device limit max_compute_workgroups_per_dimension",
         })
     }
 }
@@ -64,6 +68,8 @@ pub enum HandleKind {
     BindlessPool,
     /// A slab of a pool ([`crate::SlabId`]).
     Slab,
+    /// An object of a [`crate::objects::ObjectPool`].
+    ObjectPool,
 }
 
 impl fmt::Display for HandleKind {
@@ -73,6 +79,7 @@ impl fmt::Display for HandleKind {
             HandleKind::MeshPool => "mesh pool",
             HandleKind::BindlessPool => "bindless pool",
             HandleKind::Slab => "slab",
+            HandleKind::ObjectPool => "object pool",
         })
     }
 }
@@ -237,6 +244,23 @@ pub enum ArenaError {
         /// Meshes waiting.
         pending: usize,
     },
+    /// An object pool was asked to draw after its objects, or the meshes they draw,
+    /// changed since its last [`crate::objects::ObjectPool::cull`].
+    NotCulled {
+        /// The object pool's label.
+        label: String,
+        /// Object inserts, removals and updates since that cull (0 when only the
+        /// mesh pool's layout changed).
+        changes: usize,
+    },
+    /// Bounds that no frustum test can use (a negative or non-finite radius, or a
+    /// non-finite centre).
+    InvalidBounds {
+        /// The object pool's label.
+        label: String,
+        /// Centre and radius as given (`centre [x, y, z], radius r`).
+        bounds: String,
+    },
     /// Mapping a readback buffer failed.
     Readback {
         /// wgpu's message.
@@ -325,6 +349,14 @@ impl fmt::Display for ArenaError {
             ArenaError::Uncommitted { label, pending } => write!(
                 f,
                 "{label}: {pending} inserted meshes are not committed: call commit(encoder) or commit_now() before drawing"
+            ),
+            ArenaError::NotCulled { label, changes } => write!(
+                f,
+                "{label}: {changes} object changes (or moved meshes) since the last cull: call cull before draw"
+            ),
+            ArenaError::InvalidBounds { label, bounds } => write!(
+                f,
+                "{label}: bounds {bounds} must be finite with a radius of at least 0"
             ),
             ArenaError::Readback { reason } => write!(f, "readback failed: {reason}"),
         }

@@ -67,6 +67,7 @@ mod gpu_table;
 mod handle;
 pub mod headless;
 pub mod mesh_pool;
+pub mod objects;
 mod slab;
 mod slots;
 mod staging;

@@ -15,7 +15,7 @@ mod access;
 mod compact;
 pub(crate) mod core;
 mod lifetime;
-mod readback;
+pub(crate) mod readback;
 pub(crate) mod state;
 mod stats;
 mod upload;

@@ -35,6 +35,10 @@ pub struct HeadlessDescriptor {
     pub allow_software: bool,
     /// Features the device must have. Default: none.
     pub required_features: wgpu::Features,
+    /// Features enabled when the adapter has them. Default: the ones GPU-driven
+    /// drawing uses ([`crate::objects::CullPath`]): `INDIRECT_FIRST_INSTANCE` and
+    /// `MULTI_DRAW_INDIRECT_COUNT`.
+    pub optional_features: wgpu::Features,
     /// Limits to open the device with. Default: `GPU_ARENA_LIMITS` if set (`adapter`
     /// or `webgpu`), else [`DeviceLimits::Adapter`].
     pub limits: DeviceLimits,
@@ -49,6 +53,8 @@ impl Default for HeadlessDescriptor {
             adapter_name: None,
             allow_software: true,
             required_features: wgpu::Features::empty(),
+            optional_features: wgpu::Features::INDIRECT_FIRST_INSTANCE
+                | wgpu::Features::MULTI_DRAW_INDIRECT_COUNT,
             limits: DeviceLimits::from_env(),
             label: "headless",
         }
@@ -311,7 +317,8 @@ impl Headless {
     ) -> Result<Self, HeadlessError> {
         let device_desc = wgpu::DeviceDescriptor {
             label: Some(desc.label),
-            required_features: desc.required_features,
+            required_features: desc.required_features
+                | (desc.optional_features & adapter.features()),
             required_limits: desc.limits.resolve(&adapter.limits()),
             ..Default::default()
         };

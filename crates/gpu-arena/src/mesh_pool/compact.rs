@@ -134,6 +134,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             if (old.base_vertex, old.first_index) != (args.base_vertex, args.first_index) {
                 slab.records.set(dense, args)?;
                 mesh.moved_at = generation;
+                state.layout += 1;
                 moved += 1;
             }
         }
@@ -232,6 +233,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 mesh.vertices = p.vertices;
                 mesh.indices = p.indices;
                 mesh.moved_at = generation;
+                state.layout += 1;
             }
         }
         for target in targets {

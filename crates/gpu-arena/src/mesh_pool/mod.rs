@@ -63,6 +63,9 @@ pub(crate) struct PoolState<V: Pod, I: IndexType> {
     pub(crate) slabs: Slabs<MeshSlab<V, I>>,
     /// Inserts staged since the last commit.
     pub(crate) pending: Pending,
+    /// Bumped when meshes move (compaction) or go (remove, clear): see
+    /// [`MeshPool::layout_generation`].
+    pub(crate) layout: u64,
 }
 
 /// Meshes packed into slabs of shared buffers, drawn with one indirect call per slab.
@@ -78,6 +81,8 @@ pub(crate) struct PoolState<V: Pod, I: IndexType> {
 /// ```
 pub struct MeshPool<V: Pod, I: IndexType> {
     label: String,
+    /// The owner identity in the pool's handles.
+    owner: u32,
     device: wgpu::Device,
     queue: wgpu::Queue,
     /// Sizes of a new shared slab.
@@ -145,7 +150,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 meshes: SlotMap::new(HandleKind::MeshPool, owner),
                 slabs,
                 pending: Pending::new(&staging, 1),
+                layout: 0,
             }),
+            owner,
             owns_staging: desc.staging.is_none(),
             staging,
             label,
@@ -198,6 +205,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             moved.dense = dense;
         }
         state.meshes.remove(mesh.key, &self.label)?;
+        state.layout += 1;
         if waiting {
             state.pending.meshes -= 1;
         }
@@ -223,6 +231,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     pub fn clear(&self) {
         let mut state = self.state.lock();
         state.meshes.clear();
+        state.layout += 1;
         state.slabs.clear(MeshSlab::clear);
         let epoch = state.pending.epoch + 1;
         state.pending = Pending::new(&self.staging, epoch);
@@ -248,6 +257,49 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             record: entry.dense,
             args: slab.slab.records.records()[entry.dense as usize],
         })
+    }
+
+    /// Changes whenever a mesh's draw arguments may have changed: a mesh moved
+    /// (compaction) or went (`remove`, `clear`). Inserts and growth leave it alone.
+    /// What keeps draw arguments of its own (an [`crate::objects::ObjectPool`])
+    /// re-reads them when it changes.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let before = pool.layout_generation();
+    /// let m = pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+    /// assert_eq!(pool.layout_generation(), before);
+    /// pool.remove(m).unwrap();
+    /// assert_ne!(pool.layout_generation(), before);
+    /// ```
+    pub fn layout_generation(&self) -> u64 {
+        self.state.lock().layout
+    }
+
+    /// The pool's identity (the owner in its handles).
+    pub(crate) fn owner(&self) -> u32 {
+        self.owner
+    }
+
+    /// The slab slot and draw record of each mesh under one lock (`None` for stale
+    /// handles), with the layout generation they belong to.
+    pub(crate) fn resolve_meshes(
+        &self,
+        meshes: impl Iterator<Item = MeshHandle>,
+    ) -> (u64, Vec<Option<(u32, DrawIndexedIndirectArgs)>>) {
+        let state = self.state.lock();
+        let resolved = meshes
+            .map(|mesh| {
+                let entry = state.meshes.get(mesh.key, &self.label).ok()?;
+                let slab = state.slabs.get(entry.slab, &self.label).ok()?;
+                Some((
+                    entry.slab.key.slot,
+                    slab.slab.records.records()[entry.dense as usize],
+                ))
+            })
+            .collect();
+        (state.layout, resolved)
     }
 
     /// Reads a mesh's vertices and indices back from the GPU (blocking; for tests and
