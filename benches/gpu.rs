@@ -32,6 +32,7 @@ use criterion::{BatchSize, Criterion};
 use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
 use gpu_arena::{Arena, ArenaDescriptor, Staging};
+use gpu_suballoc::estimates;
 use gpu_suballoc::reference::PerMeshBuffers;
 use gpu_suballoc::{Rng, scene};
 use wgpu::util::DeviceExt;
@@ -608,22 +609,8 @@ fn bench_compact(c: &mut Criterion, gpu: &Headless, backend: &str) -> f64 {
     moved as f64 / (1 << 20) as f64
 }
 
-/// Mean time of a criterion benchmark finished in this run (its estimates file
-/// written after `since`), from that file. `None` for one a filter skipped.
-fn mean_ns(group: &str, name: &str, since: SystemTime) -> Option<f64> {
-    let path = format!("target/criterion/{group}/{name}/new/estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
-        return None;
-    }
-    let text = std::fs::read_to_string(&path).ok()?;
-    let at = text.find("\"mean\"")?;
-    let rest = &text[at..];
-    let p = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    rest[p..].split([',', '}']).next()?.trim().parse().ok()
-}
-
 fn report(backend: &str, moved_mib: f64, since: SystemTime) {
-    let get = |g: &str, n: &str| mean_ns(&format!("{g}-{backend}"), n, since);
+    let get = |g: &str, n: &str| estimates::mean_ns(&format!("{g}-{backend}"), n, since);
     println!("\n== ratios on {backend} (means from this run) ==");
     if let Some(per) = get("pack", "per_mesh_buffers") {
         println!(

@@ -5,6 +5,7 @@
 //! crates.
 
 pub mod bindless_walk;
+pub mod estimates;
 pub mod gpu;
 pub mod models;
 pub mod readback;

@@ -206,30 +206,46 @@ pub fn smooth_normals(vertices: &mut [Vertex3], indices: &[u32]) {
     }
 }
 
-/// `count` varied meshes: the five kinds in turn, each at a seeded tessellation.
+/// `count` varied meshes: the five kinds in turn, each at a seeded tessellation
+/// (spheres of 4 to 32 stacks, tori of 8 to 48 rings...: 24 to 4,000 triangles).
 pub fn generate(count: usize, seed: u64) -> Vec<Mesh3> {
+    generate_with(count, seed, 1.0)
+}
+
+/// As [`generate`], with tessellations scaled down to about a sixth (12 to 200
+/// triangles): for scenes of a hundred thousand objects on a software rasterizer.
+pub fn generate_coarse(count: usize, seed: u64) -> Vec<Mesh3> {
+    generate_with(count, seed, 0.17)
+}
+
+fn generate_with(count: usize, seed: u64, detail: f32) -> Vec<Mesh3> {
     let mut rng = Rng(seed | 1);
     (0..count)
         .map(|k| {
-            let between = |rng: &mut Rng, lo: u64, hi: u64| (lo + rng.below(hi - lo + 1)) as u32;
+            let mut between = |lo: u32, hi: u32, least: u32| {
+                let (lo, hi) = ((lo as f32 * detail) as u32, (hi as f32 * detail) as u32);
+                (lo + rng.below(u64::from(hi.saturating_sub(lo)) + 1) as u32).max(least)
+            };
             match k % 5 {
                 0 => {
-                    let stacks = between(&mut rng, 4, 32);
+                    let stacks = between(4, 32, 3);
                     sphere(stacks, stacks * 2)
                 }
-                1 => torus(
-                    between(&mut rng, 8, 48),
-                    between(&mut rng, 4, 20),
-                    0.15 + 0.2 * rng.unit(),
-                ),
+                1 => {
+                    let (rings, sides) = (between(8, 48, 6), between(4, 20, 3));
+                    torus(rings, sides, 0.15 + 0.2 * rng.unit())
+                }
                 2 => cuboid(Vec3::new(
                     0.3 + 0.5 * rng.unit(),
                     0.3 + 0.5 * rng.unit(),
                     0.3 + 0.5 * rng.unit(),
                 )),
-                3 => cylinder(between(&mut rng, 5, 64), 0.4 + 0.6 * rng.unit()),
+                3 => {
+                    let segments = between(5, 64, 5);
+                    cylinder(segments, 0.4 + 0.6 * rng.unit())
+                }
                 _ => {
-                    let stacks = between(&mut rng, 5, 24);
+                    let stacks = between(5, 24, 3);
                     rock(stacks, stacks * 2, rng.next_u64())
                 }
             }

@@ -22,7 +22,10 @@
 //!   inserts are staged and land at [`mesh_pool::MeshPool::commit`], into the
 //!   caller's encoder, with the growth they caused;
 //! * [`bindless::BindlessPool`]: variable-size records plus `(offset, len)` tables,
-//!   one bind group and one dispatch per slab.
+//!   one bind group and one dispatch per slab;
+//! * [`objects::ObjectPool`]: instances of a mesh pool's meshes with per-object data
+//!   and bounds, culled on the GPU into compacted indirect arguments and drawn with
+//!   one counted multi-draw per slab (or the fallbacks the device needs).
 //!
 //! Around them: [`Staging`] (mapped chunks reused across frames, idle ones released
 //! beyond a cap), [`UploadBatch`] ([`Arena::batch`]: many writes coalesced into few

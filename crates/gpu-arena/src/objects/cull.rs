@@ -21,11 +21,27 @@ use crate::objects::Frustum;
 /// Proof that a device draws indirectly with a non-zero `first_instance`
 /// (`Features::INDIRECT_FIRST_INSTANCE` enabled, `DownlevelFlags::INDIRECT_EXECUTION`
 /// present), from [`CullPath::for_device`].
+///
+/// ```
+/// use gpu_arena::objects::CullPath;
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+/// if let CullPath::ZeroInstances(proof) = CullPath::for_device(&gpu.device, &gpu.adapter).without_count() {
+///     let _ = CullPath::ZeroInstances(proof); // only a device that has it yields one
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FirstInstanceSupport(());
 
 /// Proof that a device also has `Features::MULTI_DRAW_INDIRECT_COUNT` enabled, from
 /// [`CullPath::for_device`].
+///
+/// ```
+/// use gpu_arena::objects::CullPath;
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+/// let counted = matches!(CullPath::for_device(&gpu.device, &gpu.adapter), CullPath::Counted(_));
+/// assert_eq!(counted, gpu.device.features().contains(wgpu::Features::MULTI_DRAW_INDIRECT_COUNT)
+///     && gpu.device.features().contains(wgpu::Features::INDIRECT_FIRST_INSTANCE));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CountSupport(());
 

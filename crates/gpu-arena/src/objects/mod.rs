@@ -49,7 +49,7 @@ use crate::slots::{Key, SlotMap, next_owner};
 use crate::{HandleId, Staging, StagingDescriptor};
 use cull::{ARGS_BYTES, Culler, SlabRegion};
 
-/// How an [`ObjectPool`] is made. Defaults in brackets.
+/// How an [`ObjectPool`] is made.
 ///
 /// ```
 /// let desc = gpu_arena::objects::ObjectPoolDescriptor { label: Some("props"), ..Default::default() };
@@ -57,11 +57,11 @@ use cull::{ARGS_BYTES, Culler, SlabRegion};
 /// ```
 #[derive(Clone, Debug)]
 pub struct ObjectPoolDescriptor<'a> {
-    /// Label of the pool and its buffers. [`object pool #N`]
+    /// Label of the pool and its buffers. Default: `object pool #N`.
     pub label: Option<&'a str>,
-    /// Objects the tables hold before they first grow. [1024]
+    /// Objects the tables hold before they first grow. Default: 1024.
     pub capacity: u32,
-    /// How to cull and draw. [[`CullPath::Auto`]]
+    /// How to cull and draw. Default: [`CullPath::Auto`].
     pub path: CullPath,
 }
 
@@ -183,7 +183,14 @@ pub(crate) struct State<T: Pod> {
     culler: Option<Culler>,
 }
 
-/// Objects drawn from one [`MeshPool`], culled and drawn GPU-driven; see the module.
+/// Objects drawn from one [`crate::mesh_pool::MeshPool`], culled and drawn
+/// GPU-driven; see the module.
+///
+/// ```
+/// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+/// let objects = gpu_arena::objects::ObjectPool::<[f32; 4]>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+/// assert_eq!(objects.len(), 0);
+/// ```
 pub struct ObjectPool<T: Pod> {
     label: String,
     device: wgpu::Device,
