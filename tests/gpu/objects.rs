@@ -199,6 +199,7 @@ fn a_gpu_culled_render_is_pixel_identical_to_cpu_culling_with_per_mesh_buffers()
             assert!(sky < expected.len() / 4, "the picture shows objects");
             assert_eq!(differing_pixels(&pooled, &expected), 0, "{path:?}");
             let slabs = scene.pool.stats().slabs as u32;
+            assert!(slabs >= 2, "the scene spans several slabs: {slabs}");
             if path.on_gpu() {
                 assert!(
                     calls <= slabs,
