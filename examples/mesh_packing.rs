@@ -16,10 +16,9 @@ use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use gpu_arena::headless::{Headless, HeadlessDescriptor};
-use gpu_arena::mesh_pool::{MeshPool, MeshPoolDescriptor};
-use gpu_arena::objects::{CullPath, ObjectPool, ObjectPoolDescriptor};
-use gpu_suballoc::shapes::{self, Mesh3, Vertex3};
-use gpu_suballoc::world::{self, Camera, ObjectData, Renderer3d};
+use gpu_arena::objects::CullPath;
+use gpu_suballoc::packed::PackedScene;
+use gpu_suballoc::shapes::{self, Mesh3};
 use gpu_suballoc::{models, scene};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -79,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("--meshes (or a --model), --width and --height must be at least 1".into());
     }
 
-    eprintln!("[1/6] opening a headless device");
+    eprintln!("[1/5] opening a headless device");
     let backends = args.backend.map(|b| match b {
         Backend::Vulkan => wgpu::Backends::VULKAN,
         Backend::Gl => wgpu::Backends::GL,
@@ -102,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     eprintln!(
-        "[2/6] generating {} meshes, loading {} models",
+        "[2/5] generating {} meshes, loading {} models",
         args.meshes,
         args.model.len()
     );
@@ -128,80 +127,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let vertex_count: usize = meshes.iter().map(|m| m.vertices.len()).sum();
     let index_count: usize = meshes.iter().map(|m| m.indices.len()).sum();
 
-    eprintln!("[3/6] packing {} meshes into a mesh pool", meshes.len());
-    let pool: MeshPool<Vertex3, u32> = MeshPool::new(
-        &gpu.device,
-        &gpu.queue,
-        &MeshPoolDescriptor {
-            label: Some("mesh_packing"),
-            ..Default::default()
-        },
-    )?;
-    let start = Instant::now();
-    let handles = meshes
-        .iter()
-        .map(|m| pool.insert(&m.vertices, &m.indices))
-        .collect::<Result<Vec<_>, _>>()?;
-    pool.commit_now()?; // lands every staged insert with a few merged copies
-    gpu.device.poll(wgpu::PollType::wait_indefinitely())?;
-    let pack_ms = ms(start);
-
-    let field = (args.objects as f32).sqrt() * 3.0 + 20.0;
     eprintln!(
-        "[4/6] placing {} objects on a {field:.0} m field",
+        "[3/5] packing {} meshes into a mesh pool, placing {} objects",
+        meshes.len(),
         args.objects
     );
     let start = Instant::now();
-    let placed = world::scatter_groups(&groups, args.objects, field, args.seed + 1);
-    let objects: ObjectPool<ObjectData> = ObjectPool::new(
+    let mut scene = PackedScene::new(
         &gpu.device,
         &gpu.queue,
-        &ObjectPoolDescriptor {
-            label: Some("mesh_packing objects"),
-            capacity: placed.len() as u32,
-            path: CullPath::for_device(&gpu.device, &gpu.adapter),
-        },
+        &meshes,
+        &groups,
+        args.objects,
+        CullPath::for_device(&gpu.device, &gpu.adapter),
+        (args.width, args.height),
+        args.seed,
     )?;
-    for p in &placed {
-        objects.insert(&pool, handles[p.mesh], p.bounds, p.data)?;
-    }
-    let place_ms = ms(start);
+    gpu.device.poll(wgpu::PollType::wait_indefinitely())?;
+    let pack_ms = ms(start);
 
     eprintln!(
-        "[5/6] rendering {}x{} with {}",
+        "[4/5] rendering {}x{} with {}",
         args.width,
         args.height,
         gpu.describe()
     );
-    let renderer = Renderer3d::new(&gpu.device, args.width, args.height);
-    let camera = Camera::over_field(field, args.width as f32 / args.height as f32);
-    let frustum = camera.frustum();
-    let mut bind_group: Option<(u32, wgpu::BindGroup)> = None;
     // One frame: cull into the encoder, draw in the pass, submit, wait.
     let mut frame = || -> Result<(f64, f64, u32, u32), Box<dyn std::error::Error>> {
         let start = Instant::now();
-        let generation = objects.data_generation();
-        if bind_group.as_ref().is_none_or(|(g, _)| *g != generation) {
-            let data = objects.data_binding()?;
-            bind_group = Some((generation, renderer.bind_group(&gpu.device, data.binding())));
-        }
-        let Some((_, group)) = &bind_group else {
-            unreachable!("made above");
-        };
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        let report = objects.cull(&mut encoder, &pool, &frustum)?;
-        let mut drawn = Ok(0);
-        renderer.record(&gpu.queue, &mut encoder, &camera, group, |pass| {
-            drawn = objects.draw(pass, &pool, 0);
-        });
-        let calls = drawn?;
+        let done = scene.record(&gpu.device, &gpu.queue, &mut encoder)?;
         let index = gpu.queue.submit([encoder.finish()]);
         let cpu_ms = ms(start);
         gpu.device.poll(wgpu::PollType::Wait {
             submission_index: Some(index),
             timeout: None,
         })?;
-        Ok((cpu_ms, ms(start), calls, report.workgroups))
+        Ok((cpu_ms, ms(start), done.calls, done.cull.workgroups))
     };
     let (first_cpu, first_total, calls, workgroups) = frame()?;
     let mut cpu = Vec::new();
@@ -216,11 +178,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         v.get(v.len() / 2).copied().unwrap_or(fallback)
     };
     let (cpu_ms, frame_ms) = (median(&mut cpu, first_cpu), median(&mut total, first_total));
+    let (pool, objects) = (&scene.pool, &scene.objects);
     let visible = objects.read_visible()?.len();
 
-    eprintln!("[6/6] writing {}", args.output.display());
+    eprintln!("[5/5] writing {}", args.output.display());
     let start = Instant::now();
-    let pixels = renderer.read_pixels(&gpu.device, &gpu.queue);
+    let pixels = scene.renderer.read_pixels(&gpu.device, &gpu.queue);
     scene::write_png(&args.output, args.width, args.height, &pixels)?;
     let write_ms = ms(start);
 
@@ -261,7 +224,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.frames.max(1)
     );
     println!(
-        "timings      generate {generate_ms:.1} ms, pack {pack_ms:.1} ms, place {place_ms:.1} ms, first frame {first_total:.1} ms, readback+png {write_ms:.1} ms"
+        "timings      generate {generate_ms:.1} ms, pack and place {pack_ms:.1} ms, first frame {first_total:.1} ms, readback+png {write_ms:.1} ms"
     );
     println!(
         "image        {} ({}x{})",

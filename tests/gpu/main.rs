@@ -15,6 +15,7 @@ mod limits;
 mod mesh_pool;
 mod models;
 mod objects;
+mod readback;
 mod slabs;
 mod staging;
 mod upload;

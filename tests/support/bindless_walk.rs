@@ -31,8 +31,18 @@ impl WalkResults {
     }
 }
 
-/// Runs the walk: one bind group and one dispatch per slab.
+/// Runs the walk: one bind group and one dispatch per slab (blocking; native only).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    pool: &BindlessPool,
+) -> Result<WalkResults, Box<dyn std::error::Error>> {
+    pollster::block_on(run_async(device, queue, pool))
+}
+
+/// Runs the walk and reads its results back without blocking.
+pub async fn run_async(
     device: &wgpu::Device,
     queue: &wgpu::Queue,
     pool: &BindlessPool,
@@ -84,7 +94,7 @@ pub fn run(
             pass.dispatch_workgroups(count.div_ceil(64), 1, 1);
         }
         queue.submit([encoder.finish()]);
-        let bytes = readback::copy_and_map(device, queue, &out, 0, out.size());
+        let bytes = readback::copy_async(device, queue, &out, 0, out.size()).await?;
         let values: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
         results.insert(slab.id, values[..count as usize].to_vec());
     }

@@ -6,8 +6,10 @@
 
 pub mod bindless_walk;
 pub mod estimates;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod gpu;
 pub mod models;
+pub mod packed;
 pub mod readback;
 pub mod reference;
 pub mod rng;
@@ -15,5 +17,6 @@ pub mod scene;
 pub mod shapes;
 pub mod world;
 
+#[cfg(not(target_arch = "wasm32"))]
 pub use gpu::{harness, on_every_adapter};
 pub use rng::Rng;

@@ -1,26 +1,25 @@
-//! Reading GPU buffers back in tests (blocking: native test code only).
+//! Reading GPU buffers and textures back in tests. The `*_async` forms are
+//! [`Readback`]s (the browser tests await them); the plain ones wait (native only).
 
-/// Maps `buffer` (which must be `MAP_READ` and have its copies submitted) and returns
-/// its bytes.
-pub fn map(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Vec<u8> {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-        let _ = sender.send(r);
-    });
-    device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .expect("poll");
-    receiver
-        .recv()
-        .expect("map callback")
-        .expect("map readback buffer");
-    let bytes = buffer.get_mapped_range(..).expect("mapped range").to_vec();
-    buffer.unmap();
-    bytes
+use gpu_arena::Readback;
+
+/// Copies `size` bytes at `offset` of `source` into a new readback buffer and submits
+/// the copy; the bytes arrive with the readback.
+pub fn copy_async(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    source: &wgpu::Buffer,
+    offset: u64,
+    size: u64,
+) -> Readback<Vec<u8>> {
+    let staging = staging(device, size);
+    let mut encoder = device.create_command_encoder(&Default::default());
+    encoder.copy_buffer_to_buffer(source, offset, &staging, 0, size);
+    Readback::submit(device, queue, encoder, staging, size, <[u8]>::to_vec)
 }
 
-/// Copies `size` bytes at `offset` of `source` into a new readback buffer, submits
-/// and maps it.
+/// [`copy_async`], waited for.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn copy_and_map(
     device: &wgpu::Device,
     queue: &wgpu::Queue,
@@ -28,16 +27,19 @@ pub fn copy_and_map(
     offset: u64,
     size: u64,
 ) -> Vec<u8> {
-    let staging = device.create_buffer(&wgpu::BufferDescriptor {
+    copy_async(device, queue, source, offset, size)
+        .wait()
+        .expect("buffer readback")
+}
+
+/// A `MAP_READ | COPY_DST` buffer of `size` bytes.
+fn staging(device: &wgpu::Device, size: u64) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("test readback"),
         size,
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
-    });
-    let mut encoder = device.create_command_encoder(&Default::default());
-    encoder.copy_buffer_to_buffer(source, offset, &staging, 0, size);
-    queue.submit([encoder.finish()]);
-    map(device, &staging)
+    })
 }
 
 /// How many RGBA8 pixels differ between two pictures of the same size.
@@ -46,22 +48,18 @@ pub fn differing_pixels(a: &[u8], b: &[u8]) -> usize {
     a.chunks(4).zip(b.chunks(4)).filter(|(x, y)| x != y).count()
 }
 
-/// An RGBA8 texture's pixels as tightly packed rows.
-pub fn texture_rgba8(
+/// An RGBA8 texture's pixels as tightly packed rows, read back without blocking.
+pub fn texture_rgba8_async(
     device: &wgpu::Device,
     queue: &wgpu::Queue,
     texture: &wgpu::Texture,
     width: u32,
     height: u32,
-) -> Vec<u8> {
+) -> Readback<Vec<u8>> {
     let row = width * 4;
     let padded = row.next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("pixels"),
-        size: u64::from(padded) * u64::from(height),
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
+    let size = u64::from(padded) * u64::from(height);
+    let buffer = staging(device, size);
     let mut encoder = device.create_command_encoder(&Default::default());
     encoder.copy_texture_to_buffer(
         texture.as_image_copy(),
@@ -79,11 +77,45 @@ pub fn texture_rgba8(
             depth_or_array_layers: 1,
         },
     );
-    queue.submit([encoder.finish()]);
-    let view = map(device, &buffer);
-    let mut pixels = Vec::with_capacity((row * height) as usize);
-    for y in 0..height as usize {
-        pixels.extend_from_slice(&view[y * padded as usize..][..row as usize]);
-    }
-    pixels
+    Readback::submit(device, queue, encoder, buffer, size, move |view| {
+        let mut pixels = Vec::with_capacity((row * height) as usize);
+        for y in 0..height as usize {
+            pixels.extend_from_slice(&view[y * padded as usize..][..row as usize]);
+        }
+        pixels
+    })
+}
+
+/// [`texture_rgba8_async`], waited for.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn texture_rgba8(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    texture: &wgpu::Texture,
+    width: u32,
+    height: u32,
+) -> Vec<u8> {
+    texture_rgba8_async(device, queue, texture, width, height)
+        .wait()
+        .expect("texture readback")
+}
+
+/// Maps `buffer` (which must be `MAP_READ` and have its copies submitted) and returns
+/// its bytes (blocking; native only).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn map(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Vec<u8> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+        let _ = sender.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .expect("poll");
+    receiver
+        .recv()
+        .expect("map callback")
+        .expect("map readback buffer");
+    let bytes = buffer.get_mapped_range(..).expect("mapped range").to_vec();
+    buffer.unmap();
+    bytes
 }

@@ -229,9 +229,19 @@ impl Renderer {
         calls
     }
 
-    /// The picture as tightly packed RGBA8 rows (blocking readback).
+    /// The picture as tightly packed RGBA8 rows (blocking readback; native only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn read_pixels(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Vec<u8> {
         readback::texture_rgba8(device, queue, &self.texture, self.width, self.height)
+    }
+
+    /// The picture as tightly packed RGBA8 rows, read back without blocking.
+    pub fn read_pixels_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+    ) -> gpu_arena::Readback<Vec<u8>> {
+        readback::texture_rgba8_async(device, queue, &self.texture, self.width, self.height)
     }
 }
 

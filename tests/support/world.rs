@@ -248,6 +248,11 @@ impl Renderer3d {
         }
     }
 
+    /// The colour target (`RENDER_ATTACHMENT | COPY_SRC`, [`FORMAT`]).
+    pub fn color(&self) -> &wgpu::Texture {
+        &self.color
+    }
+
     /// The bind group for `objects`, a storage binding of [`ObjectData`] by object
     /// index (an `ObjectPool`'s `data_binding()`, or a plain buffer).
     pub fn bind_group(
@@ -323,9 +328,19 @@ impl Renderer3d {
         draw(&mut pass);
     }
 
-    /// The picture as tightly packed RGBA8 rows (blocking readback).
+    /// The picture as tightly packed RGBA8 rows (blocking readback; native only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn read_pixels(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Vec<u8> {
         readback::texture_rgba8(device, queue, &self.color, self.width, self.height)
+    }
+
+    /// The picture as tightly packed RGBA8 rows, read back without blocking.
+    pub fn read_pixels_async(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+    ) -> gpu_arena::Readback<Vec<u8>> {
+        readback::texture_rgba8_async(device, queue, &self.color, self.width, self.height)
     }
 }
 

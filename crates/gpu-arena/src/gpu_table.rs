@@ -21,6 +21,7 @@ use crate::arena::{Arena, ArenaSlice};
 use crate::descriptor::ArenaDescriptor;
 use crate::error::{ArenaError, Limit};
 use crate::handle::ArenaHandle;
+use crate::readback::Readback;
 
 /// How a [`GpuTable`] is created. Every field has a default.
 ///
@@ -379,7 +380,28 @@ impl<T: Pod> GpuTable<T> {
         self.moves
     }
 
-    /// Reads the records back from the GPU (blocking; for tests and debugging).
+    /// Reads the records back from the GPU without blocking ([`Readback`]).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// let mut table = gpu_arena::GpuTable::<u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// table.push(3).unwrap();
+    /// table.flush().unwrap();
+    /// assert_eq!(table.read_async().wait().unwrap(), [3]);
+    /// ```
+    pub fn read_async(&self) -> Readback<Vec<T>> {
+        let records = self.records.len();
+        self.arena.read_async(self.allocation).map(move |bytes| {
+            bytes
+                .chunks_exact(size_of::<T>())
+                .take(records)
+                .map(bytemuck::pod_read_unaligned)
+                .collect()
+        })
+    }
+
+    /// Reads the records back from the GPU (blocking; native only; for tests and
+    /// debugging).
     ///
     /// # Errors
     /// [`ArenaError::Readback`].
@@ -392,13 +414,9 @@ impl<T: Pod> GpuTable<T> {
     /// table.flush().unwrap();
     /// assert_eq!(table.read().unwrap(), [3]);
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn read(&self) -> Result<Vec<T>, ArenaError> {
-        let bytes = self.arena.read(self.allocation)?;
-        Ok(bytes
-            .chunks_exact(size_of::<T>())
-            .take(self.records.len())
-            .map(bytemuck::pod_read_unaligned)
-            .collect())
+        self.read_async().wait()
     }
 
     /// Makes room for `total` records, moving the table to a larger allocation.

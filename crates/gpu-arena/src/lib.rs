@@ -71,6 +71,7 @@ mod handle;
 pub mod headless;
 pub mod mesh_pool;
 pub mod objects;
+mod readback;
 mod slab;
 mod slots;
 mod staging;
@@ -81,6 +82,7 @@ pub use error::{ArenaError, HandleId, HandleKind, Limit};
 pub use gpu_table::{GpuTable, GpuTableDescriptor};
 pub use handle::{ArenaHandle, ArenaRange, ElementRange, Placement, TypedHandle, TypedPlacement};
 pub use offset_alloc;
+pub use readback::Readback;
 pub use slab::SlabId;
 pub use staging::{
     ElementWriter, StagedRange, Staging, StagingDescriptor, StagingStats, StagingWriter,

@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use crate::arena::ArenaSlice;
 use crate::error::{ArenaError, HandleId, HandleKind};
 use crate::handle::ArenaHandle;
+use crate::readback::Readback;
 use crate::slab::{SlabId, Slabs};
 use crate::slots::{Key, SlotMap, next_owner};
 use slab::{BindlessSlab, SlabSizes};
@@ -368,7 +369,50 @@ impl BindlessPool {
         Ok(slab.table.records()[entry.index as usize])
     }
 
-    /// Reads an object's record back from the GPU (blocking; tests and debugging).
+    /// Reads an object's record back from the GPU without blocking ([`Readback`]); a
+    /// stale or foreign id makes it fail with that error.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let pool = gpu_arena::bindless::BindlessPool::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let id = pool.insert(&[9, 8]).unwrap();
+    /// assert_eq!(pool.read_async(id).wait().unwrap(), [9, 8]);
+    /// ```
+    pub fn read_async(&self, id: ObjectId) -> Readback<Vec<u32>> {
+        let state = self.state.lock();
+        let found = state
+            .objects
+            .get(id.key, &self.label)
+            .and_then(|entry| Ok((state.slabs.get(entry.slab, &self.label)?, entry.record)));
+        match found {
+            Ok((slab, record)) => slab
+                .slab
+                .data
+                .read_async(record)
+                .map(|bytes| bytemuck::pod_collect_to_vec(&bytes)),
+            Err(e) => Readback::failed(e),
+        }
+    }
+
+    /// Reads a slab's table back from the GPU (all `table_len` entries) without
+    /// blocking.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let pool = gpu_arena::bindless::BindlessPool::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let id = pool.insert(&[1, 2]).unwrap();
+    /// assert_eq!(pool.read_table_async(id.slab()).wait().unwrap().len(), 1);
+    /// ```
+    pub fn read_table_async(&self, slab: SlabId) -> Readback<Vec<TableEntry>> {
+        let state = self.state.lock();
+        match state.slabs.get(slab, &self.label) {
+            Ok(slab) => slab.slab.table.read_async(),
+            Err(e) => Readback::failed(e),
+        }
+    }
+
+    /// Reads an object's record back from the GPU (blocking; native only; tests and
+    /// debugging).
     ///
     /// # Errors
     /// A stale or foreign id, or [`ArenaError::Readback`].
@@ -379,14 +423,12 @@ impl BindlessPool {
     /// let id = pool.insert(&[9, 8]).unwrap();
     /// assert_eq!(pool.read(id).unwrap(), [9, 8]);
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn read(&self, id: ObjectId) -> Result<Vec<u32>, ArenaError> {
-        let state = self.state.lock();
-        let entry = state.objects.get(id.key, &self.label)?;
-        let slab = &state.slabs.get(entry.slab, &self.label)?.slab;
-        Ok(bytemuck::pod_collect_to_vec(&slab.data.read(entry.record)?))
+        self.read_async(id).wait()
     }
 
-    /// Reads a slab's table back from the GPU (all `table_len` entries).
+    /// Reads a slab's table back from the GPU (blocking; native only).
     ///
     /// # Errors
     /// A stale slab id, or [`ArenaError::Readback`].
@@ -397,9 +439,9 @@ impl BindlessPool {
     /// let id = pool.insert(&[1, 2]).unwrap();
     /// assert_eq!(pool.read_table(id.slab()).unwrap().len(), 1);
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn read_table(&self, slab: SlabId) -> Result<Vec<TableEntry>, ArenaError> {
-        let state = self.state.lock();
-        state.slabs.get(slab, &self.label)?.slab.table.read()
+        self.read_table_async(slab).wait()
     }
 
     /// Live objects.

@@ -15,8 +15,10 @@
 
 use std::fmt;
 
+#[cfg(not(target_arch = "wasm32"))]
 mod harness;
 
+#[cfg(not(target_arch = "wasm32"))]
 pub use harness::{ExpectedFailure, Harness, Outcome, Report};
 
 /// Options for [`Headless::new`]. Every field has a default.
@@ -155,6 +157,14 @@ impl fmt::Display for HeadlessError {
                     write!(f, ", name containing {name:?}")?;
                 }
                 write!(f, "; rejected: {seen:?}). ")?;
+                if cfg!(target_arch = "wasm32") {
+                    return write!(
+                        f,
+                        "The browser gave no WebGPU adapter: use a browser with WebGPU enabled; \
+                         headless Chromium needs `--enable-unsafe-webgpu \
+                         --use-webgpu-adapter=swiftshader` (see the README's web section)"
+                    );
+                }
                 write!(
                     f,
                     "No GPU is needed: install Mesa's software drivers, e.g. on Debian/Ubuntu \
@@ -239,11 +249,13 @@ impl Headless {
     /// let gpu = Headless::new(&HeadlessDescriptor { label: "doc", ..Default::default() }).unwrap();
     /// assert!(gpu.device.limits().max_buffer_size > 0);
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(desc: &HeadlessDescriptor) -> Result<Self, HeadlessError> {
         pollster::block_on(Self::new_async(desc))
     }
 
-    /// [`Self::new`] as a future.
+    /// [`Self::new`] as a future that never blocks: the form for the web (where
+    /// [`Self::new`], [`Self::all`] and [`Self::shared`] do not exist).
     ///
     /// # Errors
     /// As [`Self::new`].
@@ -347,6 +359,7 @@ impl Headless {
     /// let all = gpu_arena::headless::Headless::all(&Default::default()).unwrap();
     /// assert!(!all.is_empty());
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn all(desc: &HeadlessDescriptor) -> Result<Vec<Headless>, HeadlessError> {
         pollster::block_on(Self::all_async(desc))
     }
@@ -384,6 +397,7 @@ impl Headless {
     /// let again = gpu_arena::headless::Headless::shared().unwrap();
     /// assert!(std::ptr::eq(gpu, again));
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn shared() -> Result<&'static Headless, HeadlessError> {
         static SHARED: std::sync::OnceLock<Result<Headless, HeadlessError>> =
             std::sync::OnceLock::new();

@@ -4,11 +4,11 @@
 
 use bytemuck::Pod;
 
-use crate::arena::readback::read_back;
 use crate::error::ArenaError;
 use crate::mesh_pool::{IndexType, MeshPool};
 use crate::objects::cull::{ARGS_BYTES, CameraUniform, SlabRegion};
 use crate::objects::{CullPath, CullRecord, CullReport, Frustum, ObjectHandle, ObjectPool, State};
+use crate::readback::{self, Readback};
 
 impl<T: Pod> ObjectPool<T> {
     /// Culls every object against `frustum`. On the GPU paths, records into
@@ -213,9 +213,73 @@ impl<T: Pod> ObjectPool<T> {
         }
     }
 
-    /// The objects the last cull found visible, read back from the GPU (blocking:
-    /// for tests and tools; native only), or taken from the CPU path's answer. Submit
-    /// the cull's encoder first.
+    /// The objects the last cull found visible, read back from the GPU without
+    /// blocking ([`Readback`]), or taken from the CPU path's answer. Submit the cull's
+    /// encoder first (the copy is submitted by this call, after it).
+    ///
+    /// ```
+    /// # use gpu_arena::objects::{Bounds, Frustum, ObjectPool};
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let meshes = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// # let mesh = meshes.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+    /// # let objects = ObjectPool::<u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let seen = objects.insert(&meshes, mesh, Bounds::sphere([0.0, 0.0, 0.5], 0.1), 0).unwrap();
+    /// let identity = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]];
+    /// let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    /// objects.cull(&mut encoder, &meshes, &Frustum::from_view_projection(identity)).unwrap();
+    /// gpu.queue.submit([encoder.finish()]);
+    /// assert_eq!(objects.read_visible_async().wait().unwrap(), [seen]);
+    /// ```
+    pub fn read_visible_async(&self) -> Readback<Vec<ObjectHandle>> {
+        let state = self.state.lock();
+        let owners = state.owners.clone();
+        let to_handles = move |mut dense: Vec<u32>| -> Vec<ObjectHandle> {
+            dense.sort_unstable();
+            dense
+                .into_iter()
+                .filter_map(|k| owners.get(k as usize))
+                .map(|&key| ObjectHandle { key })
+                .collect()
+        };
+        let Some(culler) = state.culler.as_ref() else {
+            return Readback::ready(to_handles(state.visible.iter().map(|&(_, k)| k).collect()));
+        };
+        let objects = state.owners.len() as u64;
+        let slots = state.regions.len() as u64;
+        let (args_bytes, count_bytes) = (objects * ARGS_BYTES, slots * 4);
+        if args_bytes == 0 || count_bytes == 0 {
+            return Readback::ready(Vec::new());
+        }
+        let staging = readback::staging_buffer(&self.device, args_bytes + count_bytes);
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(&culler.args, 0, &staging, 0, args_bytes);
+        encoder.copy_buffer_to_buffer(&culler.counts, 0, &staging, args_bytes, count_bytes);
+        let regions: Vec<(u32, u32)> = state.regions.iter().map(|r| (r.base, r.capacity)).collect();
+        Readback::submit(
+            &self.device,
+            &self.queue,
+            encoder,
+            staging,
+            args_bytes + count_bytes,
+            move |bytes| {
+                let words: Vec<u32> = bytemuck::pod_collect_to_vec(bytes);
+                let (args, counts) = words.split_at((objects * 5) as usize);
+                let mut found = Vec::new();
+                for (&(base, capacity), &count) in regions.iter().zip(counts) {
+                    for slot in 0..count.min(capacity) {
+                        let draw = &args[((base + slot) * 5) as usize..][..5];
+                        if draw[1] > 0 {
+                            found.push(draw[4]);
+                        }
+                    }
+                }
+                to_handles(found)
+            },
+        )
+    }
+
+    /// The objects the last cull found visible (blocking: waits for
+    /// [`Self::read_visible_async`]; for tests and tools; native only).
     ///
     /// # Errors
     /// [`ArenaError::Readback`].
@@ -234,49 +298,9 @@ impl<T: Pod> ObjectPool<T> {
     /// gpu.queue.submit([encoder.finish()]);
     /// assert_eq!(objects.read_visible().unwrap(), [seen]);
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn read_visible(&self) -> Result<Vec<ObjectHandle>, ArenaError> {
-        let state = self.state.lock();
-        let mut dense: Vec<u32> = match state.culler.as_ref() {
-            None => state.visible.iter().map(|&(_, k)| k).collect(),
-            Some(culler) => {
-                let objects = state.owners.len() as u64;
-                let slots = state.regions.len() as u64;
-                let (args_bytes, count_bytes) = (objects * ARGS_BYTES, slots * 4);
-                if args_bytes == 0 || count_bytes == 0 {
-                    return Ok(Vec::new());
-                }
-                let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("gpu-arena visible readback"),
-                    size: (args_bytes + count_bytes).next_multiple_of(4),
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                let mut encoder = self.device.create_command_encoder(&Default::default());
-                encoder.copy_buffer_to_buffer(&culler.args, 0, &staging, 0, args_bytes);
-                encoder.copy_buffer_to_buffer(&culler.counts, 0, &staging, args_bytes, count_bytes);
-                let submission = self.queue.submit([encoder.finish()]);
-                let bytes =
-                    read_back(&self.device, &staging, submission, args_bytes + count_bytes)?;
-                let words: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
-                let (args, counts) = words.split_at((objects * 5) as usize);
-                let mut found = Vec::new();
-                for (region, &count) in state.regions.iter().zip(counts) {
-                    for slot in 0..count.min(region.capacity) {
-                        let draw = &args[((region.base + slot) * 5) as usize..][..5];
-                        if draw[1] > 0 {
-                            found.push(draw[4]);
-                        }
-                    }
-                }
-                found
-            }
-        };
-        dense.sort_unstable();
-        Ok(dense
-            .into_iter()
-            .filter_map(|k| state.owners.get(k as usize))
-            .map(|&key| ObjectHandle { key })
-            .collect())
+        self.read_visible_async().wait()
     }
 
     /// Re-reads every object's draw arguments after the mesh pool's layout changed;
