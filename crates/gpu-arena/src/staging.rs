@@ -151,6 +151,8 @@ impl Staging {
     /// let staging = gpu_arena::Staging::new(&gpu.device, &gpu_arena::StagingDescriptor { chunk_size: 1 << 16, ..Default::default() });
     /// assert_eq!(staging.stats().bytes_live, 0);
     /// ```
+    // wgpu's handles are neither Send nor Sync on the web, which is single-threaded.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(device: &wgpu::Device, desc: &StagingDescriptor<'_>) -> Staging {
         let max = device.limits().max_buffer_size / 4 * 4;
         Staging {

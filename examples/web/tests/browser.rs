@@ -1,0 +1,197 @@
+//! The browser tests: gpu-arena compiled to wasm and run in headless Chromium through
+//! WebGPU (`bash .ci/web test`), on devices opened with WebGPU's default limits, or
+//! smaller ones. Every readback is awaited; nothing blocks. With no WebGPU adapter
+//! every test fails with what the browser needs.
+#![cfg(target_arch = "wasm32")]
+
+use gpu_arena::bindless::{BindlessPool, BindlessPoolDescriptor};
+use gpu_arena::headless::{DeviceLimits, Headless, HeadlessDescriptor};
+use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
+use gpu_arena::{Arena, ArenaDescriptor, TypedHandle};
+use gpu_suballoc::readback::differing_pixels;
+use gpu_suballoc::reference::PerMeshBuffers;
+use gpu_suballoc::scene::{self, ColorVertex, Renderer};
+use gpu_suballoc::{Rng, bindless_walk};
+use mesh_packing_web::Present;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A WebGPU device with `limits`; fails (never skips) without an adapter.
+async fn gpu(limits: DeviceLimits) -> Headless {
+    match Headless::new_async(&HeadlessDescriptor {
+        label: "browser test",
+        limits,
+        ..Default::default()
+    })
+    .await
+    {
+        Ok(gpu) => gpu,
+        Err(e) => panic!("browser tests need a WebGPU adapter: {e}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_browser_gives_a_webgpu_device_with_webgpu_default_limits() {
+    let gpu = gpu(DeviceLimits::WebGpuDefault).await;
+    assert_eq!(
+        gpu.info.backend,
+        wgpu::Backend::BrowserWebGpu,
+        "{}",
+        gpu.describe()
+    );
+    assert!(gpu.device.limits().max_buffer_size <= 256 << 20);
+    assert!(gpu.device.limits().max_storage_buffer_binding_size <= 128 << 20);
+}
+
+#[wasm_bindgen_test]
+async fn arena_data_round_trips_through_an_awaited_readback() {
+    let gpu = gpu(DeviceLimits::WebGpuDefault).await;
+    let arena = Arena::new(&gpu.device, &gpu.queue, &ArenaDescriptor::default()).unwrap();
+    let data: Vec<u32> = (0..10_000).map(|i| i * 7).collect();
+    let h = arena.alloc_slice(&data).unwrap();
+    assert_eq!(arena.read_slice_async(h).await.unwrap(), data);
+}
+
+#[wasm_bindgen_test]
+async fn a_growing_arena_keeps_every_allocation() {
+    let gpu = gpu(DeviceLimits::WebGpuDefault).await;
+    let arena = Arena::new(
+        &gpu.device,
+        &gpu.queue,
+        &ArenaDescriptor {
+            initial_size: 1024,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let first_buffer = arena.buffer_generation();
+    let chunks: Vec<(TypedHandle<u32>, Vec<u32>)> = (0..64u32)
+        .map(|k| {
+            let data: Vec<u32> = (0..100 + k * 13).map(|i| i ^ (k << 16)).collect();
+            (arena.alloc_slice(&data).unwrap(), data)
+        })
+        .collect();
+    assert_ne!(arena.buffer_generation(), first_buffer, "the arena grew");
+    for (h, data) in &chunks {
+        assert_eq!(&arena.read_slice_async(*h).await.unwrap(), data);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_compute_pass_over_a_bindless_pool_matches_the_cpu() {
+    let gpu = gpu(DeviceLimits::WebGpuDefault).await;
+    let pool = BindlessPool::new(
+        &gpu.device,
+        &gpu.queue,
+        &BindlessPoolDescriptor {
+            initial_data_bytes: 4096,
+            max_slab_bytes: 64 << 10,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut rng = Rng(7);
+    let mut live = Vec::new();
+    for _ in 0..600 {
+        let record: Vec<u32> = (0..1 + rng.below(60))
+            .map(|_| rng.next_u64() as u32)
+            .collect();
+        live.push((pool.insert(&record).unwrap(), record));
+    }
+    for (id, _) in live.drain(..200) {
+        pool.remove(id).unwrap();
+    }
+    assert!(pool.slabs().len() > 1, "the records span several slabs");
+    let results = bindless_walk::run_async(&gpu.device, &gpu.queue, &pool)
+        .await
+        .unwrap();
+    for (id, record) in &live {
+        assert_eq!(results.of(*id), Some(bindless_walk::hash(record)));
+        assert_eq!(&pool.read_async(*id).await.unwrap(), record);
+    }
+}
+
+/// Draws `meshes` from a pool and from one buffer per mesh; both pictures.
+async fn pooled_and_reference(
+    gpu: &Headless,
+    desc: MeshPoolDescriptor<'_>,
+) -> (Vec<u8>, Vec<u8>, usize) {
+    let meshes = scene::generate_meshes(150, 42);
+    let pool = MeshPool::<ColorVertex, u32>::new(&gpu.device, &gpu.queue, &desc).unwrap();
+    for m in &meshes {
+        pool.insert(&m.vertices, &m.indices).unwrap();
+    }
+    pool.commit_now().unwrap();
+    let renderer = Renderer::new(&gpu.device, 192, 192);
+    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
+    let pooled = renderer
+        .read_pixels_async(&gpu.device, &gpu.queue)
+        .await
+        .unwrap();
+    let reference = PerMeshBuffers::new(
+        &gpu.device,
+        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
+    );
+    renderer.render(&gpu.device, &gpu.queue, |pass| reference.draw(pass));
+    let expected = renderer
+        .read_pixels_async(&gpu.device, &gpu.queue)
+        .await
+        .unwrap();
+    (pooled, expected, pool.stats().slabs)
+}
+
+#[wasm_bindgen_test]
+async fn a_mesh_pool_render_is_pixel_identical_to_one_buffer_per_mesh() {
+    let gpu = gpu(DeviceLimits::WebGpuDefault).await;
+    let (pooled, expected, _) = pooled_and_reference(
+        &gpu,
+        MeshPoolDescriptor {
+            draw: DrawPath::for_adapter(&gpu.adapter),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        expected.chunks(4).any(|p| p[0] > 40),
+        "the reference picture is not empty"
+    );
+    assert_eq!(differing_pixels(&pooled, &expected), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_mesh_pool_split_into_small_slabs_draws_the_same_picture() {
+    let gpu = gpu(DeviceLimits::WebGpuDefault).await;
+    let (pooled, expected, slabs) = pooled_and_reference(
+        &gpu,
+        MeshPoolDescriptor {
+            initial_vertex_bytes: 4096,
+            initial_index_bytes: 4096,
+            max_slab_bytes: 32 << 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(slabs > 2, "{slabs} slabs");
+    assert_eq!(differing_pixels(&pooled, &expected), 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_page_draws_the_packed_scene_into_a_canvas_as_the_gpu_pictured_it() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    canvas.set_width(320);
+    canvas.set_height(180);
+    document.body().unwrap().append_child(&canvas).unwrap();
+    let report = mesh_packing_web::draw_into_canvas(canvas, 60, 3000, Present::Canvas2d)
+        .await
+        .unwrap();
+    assert!(report.visible > 100 && report.visible < 3000, "{report:?}");
+    assert!(report.drawn_pixels > 320 * 180 / 10, "{report:?}");
+    assert_eq!(report.canvas_mismatch, 0, "{report:?}");
+}
