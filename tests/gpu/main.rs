@@ -16,6 +16,7 @@ mod mesh_pool;
 mod models;
 mod objects;
 mod readback;
+mod rebase;
 mod slabs;
 mod staging;
 mod upload;

@@ -528,13 +528,17 @@ impl Drop for StagingWriter {
     }
 }
 
+/// An element transform and its argument (index rebasing).
+type Adjust<T> = fn(T, u32) -> T;
+
 /// Typed, write-only access to staged memory: elements of `T` written straight into
 /// the mapped chunk. (wgpu gives mapped memory only as [`wgpu::WriteOnly`] bytes, and
 /// viewing them as `&mut [T]` would need `unsafe`, which this crate forbids; this is
 /// the safe equivalent.)
 pub struct ElementWriter<'a, T> {
     bytes: wgpu::WriteOnly<'a, [u8]>,
-    _marker: std::marker::PhantomData<fn(T)>,
+    /// Applied to every element written, with its argument (index rebasing).
+    adjust: Option<(u32, Adjust<T>)>,
 }
 
 impl<'a, T: Pod> ElementWriter<'a, T> {
@@ -542,7 +546,19 @@ impl<'a, T: Pod> ElementWriter<'a, T> {
     pub(crate) fn new(bytes: wgpu::WriteOnly<'a, [u8]>) -> Self {
         ElementWriter {
             bytes,
-            _marker: std::marker::PhantomData,
+            adjust: None,
+        }
+    }
+
+    /// As [`Self::new`], writing `adjust(value, by)` for every `value` written.
+    pub(crate) fn adjusted(
+        bytes: wgpu::WriteOnly<'a, [u8]>,
+        by: u32,
+        adjust: fn(T, u32) -> T,
+    ) -> Self {
+        ElementWriter {
+            bytes,
+            adjust: Some((by, adjust)),
         }
     }
 
@@ -579,6 +595,10 @@ impl<'a, T: Pod> ElementWriter<'a, T> {
     /// writer.stage_elements::<u16>(2, |mut w| { w.write(1, 7); w.write(0, 3); }).unwrap();
     /// ```
     pub fn write(&mut self, index: usize, value: T) {
+        let value = match self.adjust {
+            Some((by, adjust)) => adjust(value, by),
+            None => value,
+        };
         let size = size_of::<T>();
         self.bytes
             .slice(index * size..(index + 1) * size)
@@ -596,6 +616,13 @@ impl<'a, T: Pod> ElementWriter<'a, T> {
     /// writer.stage_elements::<u32>(3, |mut w| w.copy_from_slice(&[1, 2, 3])).unwrap();
     /// ```
     pub fn copy_from_slice(&mut self, values: &[T]) {
+        if self.adjust.is_some() {
+            assert_eq!(values.len(), self.len(), "copy_from_slice: lengths differ");
+            for (index, &value) in values.iter().enumerate() {
+                self.write(index, value);
+            }
+            return;
+        }
         self.bytes
             .slice(..)
             .copy_from_slice(bytemuck::cast_slice(values));

@@ -4,8 +4,8 @@
 //! WebGPU, on a device opened with WebGPU's default limits.
 //!
 //! `index.html` loads the module built by `bash .ci/web build` (wasm-bindgen's `web`
-//! target, in `examples/web/pkg`) and calls [`start`]; the browser tests
-//! (`tests/browser.rs`) call [`draw_into_canvas`] the same way. After drawing, the
+//! target, in `examples/web/pkg`) and calls `start`; the browser tests
+//! (`tests/browser.rs`) call `draw_into_canvas` the same way (both wasm only). After drawing, the
 //! page copies the canvas into a 2D canvas, in the same task as the submission, and
 //! compares those pixels with the offscreen picture read back from the GPU: what the
 //! user sees is what the pools drew.

@@ -39,7 +39,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     ///
     /// # Errors
     /// As [`crate::Arena::compact`]; a slab whose compaction fails is left as it was
-    /// (and so is everything after it).
+    /// (and so is everything after it). [`ArenaError::CompactionRefused`] in a pool
+    /// with rebased indices ([`crate::mesh_pool::MeshPoolDescriptor::rebase_indices`]).
     ///
     /// ```
     /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
@@ -52,6 +53,14 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// assert_eq!(pool.draw_args(b).unwrap().args.base_vertex, 0);
     /// ```
     pub fn compact(&self, budget: Option<u64>) -> Result<PoolCompaction, ArenaError> {
+        if self.shared.rebase {
+            return Err(ArenaError::CompactionRefused {
+                label: self.label.clone(),
+                reason: "its indices are rebased (MeshPoolDescriptor::rebase_indices): moving \
+                         vertices would need every index rewritten"
+                    .into(),
+            });
+        }
         let mut guard = self.state.lock();
         let state = &mut *guard;
         // Staged data lands first: compaction copies what the buffers hold.

@@ -107,13 +107,20 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         index_bytes: usize,
         fill: impl FnOnce(ElementWriter<'_, V>, ElementWriter<'_, I>),
     ) -> Result<(), ArenaError> {
+        let base = if self.shared.rebase {
+            let entry = state.slabs.get(slab, &self.label)?;
+            Some(entry.slab.vertices.elements(placed.vertices)?.first)
+        } else {
+            None
+        };
         let pending = &mut state.pending;
         let (vertex_range, vertex_view) = pending.vertices.stage_view(vertex_bytes as u64)?;
         let (index_range, index_view) = pending.indices.stage_view(index_bytes as u64)?;
-        fill(
-            ElementWriter::new(vertex_view),
-            ElementWriter::new(index_view),
-        );
+        let index_writer = match base {
+            Some(base) => ElementWriter::adjusted(index_view, base, I::rebased),
+            None => ElementWriter::new(index_view),
+        };
+        fill(ElementWriter::new(vertex_view), index_writer);
         for (indices, handle, range) in [
             (false, placed.vertices.raw(), vertex_range),
             (true, placed.indices.raw(), index_range),
@@ -160,6 +167,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 max_bytes: self.max_buffer_size,
                 records: 1,
                 growth_factor: 1.0,
+                rebase: self.shared.rebase,
+                // A dedicated slab's mesh starts at vertex 0: rebasing adds nothing.
+                max_vertices: u64::MAX,
             };
             state
                 .slabs

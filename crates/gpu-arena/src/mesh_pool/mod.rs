@@ -129,6 +129,12 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             max_bytes: desc.max_slab_bytes.min(device.limits().max_buffer_size),
             records: desc.initial_meshes.max(16),
             growth_factor: desc.growth_factor,
+            rebase: desc.rebase_indices,
+            max_vertices: if desc.rebase_indices {
+                I::MAX_VERTICES
+            } else {
+                u64::MAX
+            },
         };
         let staging = desc.staging.clone().unwrap_or_else(|| {
             Staging::new(

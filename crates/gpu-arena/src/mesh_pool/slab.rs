@@ -23,6 +23,10 @@ pub(crate) struct SlabSizes {
     pub max_bytes: u64,
     pub records: u32,
     pub growth_factor: f32,
+    /// Indices are stored rebased: records draw with base vertex 0.
+    pub rebase: bool,
+    /// Most vertices the vertex buffer may hold (65,536 for rebased `u16` slabs).
+    pub max_vertices: u64,
 }
 
 /// Where a mesh was placed in a slab.
@@ -44,6 +48,8 @@ pub(crate) struct MeshSlab<V: Pod, I: IndexType> {
     pub owners: Vec<Key>,
     /// The arenas' buffer generations and the record table's when the pool last looked.
     seen: (u32, u32, u32),
+    /// Indices are stored rebased (records draw with base vertex 0).
+    pub rebase: bool,
     _marker: std::marker::PhantomData<fn() -> (V, I)>,
 }
 
@@ -57,7 +63,7 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
         staging: &Staging,
     ) -> Result<Self, ArenaError> {
         let most = sizes.max_bytes.min(device.limits().max_buffer_size);
-        let arena = |suffix: &str, usage, initial: u64| {
+        let arena = |suffix: &str, usage, initial: u64, max_size: u64| {
             let label = format!("{label} {suffix}");
             Arena::new_deferred(
                 device,
@@ -65,16 +71,29 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
                 &ArenaDescriptor {
                     label: Some(&label),
                     usage,
-                    initial_size: initial.clamp(4, most.max(4)),
-                    max_size: sizes.max_bytes,
+                    initial_size: initial.clamp(4, most.min(max_size).max(4)),
+                    max_size,
                     growth_factor: sizes.growth_factor,
                     staging: Some(staging.clone()),
                     ..Default::default()
                 },
             )
         };
-        let vertices = arena("vertices", wgpu::BufferUsages::VERTEX, sizes.vertex_bytes)?;
-        let indices = arena("indices", wgpu::BufferUsages::INDEX, sizes.index_bytes)?;
+        let vertex_max = sizes
+            .max_bytes
+            .min(sizes.max_vertices.saturating_mul(size_of::<V>() as u64));
+        let vertices = arena(
+            "vertices",
+            wgpu::BufferUsages::VERTEX,
+            sizes.vertex_bytes,
+            vertex_max,
+        )?;
+        let indices = arena(
+            "indices",
+            wgpu::BufferUsages::INDEX,
+            sizes.index_bytes,
+            sizes.max_bytes,
+        )?;
         let records = GpuTable::new(
             device,
             queue,
@@ -95,6 +114,7 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
             records,
             owners: Vec::new(),
             seen,
+            rebase: sizes.rebase,
             _marker: std::marker::PhantomData,
         })
     }
@@ -129,7 +149,7 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
         owner: Key,
         label: &str,
     ) -> Result<Placed<V, I>, ArenaError> {
-        let args = draw_args(label, v, i)?;
+        let args = draw_args(label, v, i, self.rebase)?;
         let dense = self.records.push(args)?;
         self.owners.push(owner);
         Ok(Placed {
@@ -193,7 +213,11 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
             index_count,
             instance_count: 1,
             first_index: ie.first,
-            base_vertex: base_vertex(label, ve.first)?,
+            base_vertex: if self.rebase {
+                0
+            } else {
+                base_vertex(label, ve.first)?
+            },
             first_instance: 0,
         })
     }
@@ -249,12 +273,17 @@ fn draw_args<V, I>(
     label: &str,
     v: TypedPlacement<V>,
     i: TypedPlacement<I>,
+    rebase: bool,
 ) -> Result<DrawIndexedIndirectArgs, ArenaError> {
     Ok(DrawIndexedIndirectArgs {
         index_count: i.elements.count,
         instance_count: 1,
         first_index: i.elements.first,
-        base_vertex: base_vertex(label, v.elements.first)?,
+        base_vertex: if rebase {
+            0
+        } else {
+            base_vertex(label, v.elements.first)?
+        },
         first_instance: 0,
     })
 }

@@ -20,6 +20,11 @@ use crate::staging::Staging;
 pub trait IndexType: Pod + sealed::Sealed {
     /// The matching wgpu index format.
     const FORMAT: wgpu::IndexFormat;
+    /// Vertices one draw can address without a base vertex (65,536 for `u16`).
+    const MAX_VERTICES: u64;
+    /// The index moved up by `base` vertices (for pools that rebase indices).
+    #[doc(hidden)]
+    fn rebased(self, base: u32) -> Self;
 }
 
 mod sealed {
@@ -30,9 +35,18 @@ mod sealed {
 
 impl IndexType for u16 {
     const FORMAT: wgpu::IndexFormat = wgpu::IndexFormat::Uint16;
+    const MAX_VERTICES: u64 = 1 << 16;
+    fn rebased(self, base: u32) -> Self {
+        // The slab holds fewer than 65,536 vertices, so a valid index stays in range.
+        (u32::from(self) + base) as u16
+    }
 }
 impl IndexType for u32 {
     const FORMAT: wgpu::IndexFormat = wgpu::IndexFormat::Uint32;
+    const MAX_VERTICES: u64 = 1 << 32;
+    fn rebased(self, base: u32) -> Self {
+        self.wrapping_add(base)
+    }
 }
 
 /// How a [`crate::mesh_pool::MeshPool`] and its slabs are created. Every field has a default.
@@ -67,6 +81,14 @@ pub struct MeshPoolDescriptor<'a> {
     pub growth_factor: f32,
     /// How [`crate::mesh_pool::MeshPool::draw`] draws. Default: [`DrawPath::Auto`].
     pub draw: DrawPath,
+    /// Store every index already moved up by its mesh's first vertex in the slab, so
+    /// draws need no base vertex (every record's `base_vertex` is 0): for adapters
+    /// without `DownlevelFlags::BASE_VERTEX`, such as WebGL2 (see
+    /// [`MeshPoolDescriptor::needs_rebased_indices`]). A `u16` pool then keeps each
+    /// shared slab below 65,536 vertices; indices read back are the stored, rebased
+    /// ones; and [`crate::mesh_pool::MeshPool::compact`] is refused (moving vertices
+    /// would need every index rewritten). Default: false.
+    pub rebase_indices: bool,
     /// Staging memory to share with other pools and arenas (warm chunks, one bound).
     /// Default: `None` (the pool makes its own, maintained by its `maintain`).
     pub staging: Option<Staging>,
@@ -84,8 +106,30 @@ impl Default for MeshPoolDescriptor<'_> {
             dedicated_bytes: 32 << 20,
             growth_factor: 2.0,
             draw: DrawPath::Auto,
+            rebase_indices: false,
             staging: None,
         }
+    }
+}
+
+impl MeshPoolDescriptor<'_> {
+    /// Whether pools on `adapter` need [`MeshPoolDescriptor::rebase_indices`]: true
+    /// where it lacks `DownlevelFlags::BASE_VERTEX` (WebGL2).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// use gpu_arena::mesh_pool::MeshPoolDescriptor;
+    /// let desc = MeshPoolDescriptor {
+    ///     rebase_indices: MeshPoolDescriptor::needs_rebased_indices(&gpu.adapter),
+    ///     ..Default::default()
+    /// };
+    /// # let _ = desc;
+    /// ```
+    pub fn needs_rebased_indices(adapter: &wgpu::Adapter) -> bool {
+        !adapter
+            .get_downlevel_capabilities()
+            .flags
+            .contains(wgpu::DownlevelFlags::BASE_VERTEX)
     }
 }
 
