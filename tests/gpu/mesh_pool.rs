@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use gpu_arena::SlabId;
 use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshHandle, MeshPool, MeshPoolDescriptor};
+use gpu_suballoc::coverage;
 use gpu_suballoc::readback::differing_pixels;
 use gpu_suballoc::reference::PerMeshBuffers;
 use gpu_suballoc::scene::{self, ColorVertex, Mesh, Renderer};
@@ -61,6 +62,18 @@ fn pooled_indirect_draw_is_pixel_identical_to_one_buffer_per_mesh() {
             differing_pixels(&pooled, &reference),
             0,
             "tolerance: pixel-identical"
+        );
+        let cover = coverage::coverage(&meshes, SIZE, SIZE);
+        let background = [pooled[0], pooled[1], pooled[2], pooled[3]];
+        assert_eq!(
+            cover[0],
+            coverage::Cover::Outside,
+            "the corner is background"
+        );
+        assert_eq!(
+            coverage::disagreements(&pooled, &cover, background),
+            (0, 0),
+            "the CPU reference agrees on every pixel it decides"
         );
     });
 }

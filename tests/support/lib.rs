@@ -5,6 +5,7 @@
 //! crates.
 
 pub mod bindless_walk;
+pub mod coverage;
 pub mod estimates;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod gpu;

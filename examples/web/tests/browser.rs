@@ -8,6 +8,7 @@ use gpu_arena::bindless::{BindlessPool, BindlessPoolDescriptor};
 use gpu_arena::headless::{DeviceLimits, Headless, HeadlessDescriptor};
 use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
 use gpu_arena::{Arena, ArenaDescriptor, TypedHandle};
+use gpu_suballoc::coverage;
 use gpu_suballoc::readback::differing_pixels;
 use gpu_suballoc::reference::PerMeshBuffers;
 use gpu_suballoc::scene::{self, ColorVertex, Renderer};
@@ -158,6 +159,9 @@ async fn a_mesh_pool_render_is_pixel_identical_to_one_buffer_per_mesh() {
         "the reference picture is not empty"
     );
     assert_eq!(differing_pixels(&pooled, &expected), 0);
+    let cover = coverage::coverage(&scene::generate_meshes(150, 42), 192, 192);
+    let background = [pooled[0], pooled[1], pooled[2], pooled[3]];
+    assert_eq!(coverage::disagreements(&pooled, &cover, background), (0, 0));
 }
 
 #[wasm_bindgen_test]
