@@ -36,8 +36,11 @@ pub struct GpuTableDescriptor<'a> {
     /// Records the first allocation holds. Default: 256.
     pub capacity: u32,
     /// Most records the table may hold; also capped by the device's storage binding
-    /// size (the table is bound whole). Default: `u32::MAX`.
+    /// size (the table is bound whole) when `usage` has `STORAGE`. Default: `u32::MAX`.
     pub max_records: u32,
+    /// Usage of the table's buffer (copies are added). Default: `STORAGE | INDIRECT`;
+    /// without `STORAGE` the table works where storage buffers do not (WebGL2).
+    pub usage: wgpu::BufferUsages,
 }
 
 impl Default for GpuTableDescriptor<'_> {
@@ -46,6 +49,7 @@ impl Default for GpuTableDescriptor<'_> {
             label: None,
             capacity: 256,
             max_records: u32::MAX,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::INDIRECT,
         }
     }
 }
@@ -110,9 +114,13 @@ impl<T: Pod> GpuTable<T> {
             });
         }
         let limits = device.limits();
-        let binding = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size / 2);
+        let storage = desc.usage.contains(wgpu::BufferUsages::STORAGE);
+        let binding = if storage {
+            limits.max_storage_buffer_binding_size
+        } else {
+            u64::MAX
+        }
+        .min(limits.max_buffer_size / 2);
         let max_records = (binding / record)
             .min(u64::from(desc.max_records))
             .min(u64::from(u32::MAX)) as u32;
@@ -121,7 +129,11 @@ impl<T: Pod> GpuTable<T> {
                 label: label.to_owned(),
                 requested: record,
                 limit: binding,
-                what: Limit::MaxStorageBufferBindingSize,
+                what: if storage {
+                    Limit::MaxStorageBufferBindingSize
+                } else {
+                    Limit::MaxBufferSize
+                },
             });
         }
         let capacity = desc.capacity.clamp(1, max_records);
@@ -131,7 +143,7 @@ impl<T: Pod> GpuTable<T> {
             queue,
             &ArenaDescriptor {
                 label: Some(label),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::INDIRECT,
+                usage: desc.usage,
                 // Room for the old and the new allocation while the table moves.
                 initial_size: (bytes * 2 + 256).min(limits.max_buffer_size),
                 ..Default::default()

@@ -8,9 +8,11 @@
 //! On native, wgpu runs map callbacks only inside `Device::poll`: there the future
 //! polls the device, without waiting, each time it is polled, and until the copy is
 //! done asks to be polled again, so it completes under any executor (`pollster`,
-//! `tokio`) without blocking the thread, at the price of re-polling its task. To wait
-//! without spinning, [`Readback::wait`] (native only) waits for the copy's submission
-//! and then returns the bytes; the blocking `read*` methods of the arenas and pools
+//! `tokio`) without blocking the thread, at the price of re-polling its task. On
+//! WebGL2 the same polling is driven from a zero-delay timer, since its fences change
+//! only between the browser's tasks. To wait without spinning, [`Readback::wait`]
+//! (native only) waits for the copy's submission and then returns the bytes; the
+//! blocking `read*` methods of the arenas and pools
 //! are that wait on top of their `read*_async` forms.
 
 use std::future::Future;
@@ -66,6 +68,9 @@ enum Stage<T> {
 /// A submitted copy and its map request.
 struct InFlight<T> {
     device: wgpu::Device,
+    /// The device's backend (on the web, WebGL2 needs polling from a timer).
+    #[cfg(target_arch = "wasm32")]
+    backend: wgpu::Backend,
     staging: wgpu::Buffer,
     submission: wgpu::SubmissionIndex,
     /// Bytes of `staging` that hold the answer.
@@ -143,6 +148,8 @@ impl<T> Readback<T> {
         Readback {
             stage: Stage::Mapping(InFlight {
                 device: device.clone(),
+                #[cfg(target_arch = "wasm32")]
+                backend: device.adapter_info().backend,
                 staging,
                 submission,
                 len,
@@ -191,6 +198,8 @@ impl<T> Readback<T> {
                 let decode = flight.decode;
                 Stage::Mapping(InFlight {
                     device: flight.device,
+                    #[cfg(target_arch = "wasm32")]
+                    backend: flight.backend,
                     staging: flight.staging,
                     submission: flight.submission,
                     len: flight.len,
@@ -268,10 +277,14 @@ impl<T> Future for Readback<T> {
                 // Native: map callbacks run only inside poll; this one never waits.
                 let _ = flight.device.poll(wgpu::PollType::Poll);
                 if flight.mapping.lock().result.is_none() {
-                    // Nothing on native would wake the task: ask to be polled again
-                    // (the browser wakes it from the map callback instead).
-                    if cfg!(not(target_arch = "wasm32")) {
-                        cx.waker().wake_by_ref();
+                    // Nothing on native would wake the task: ask to be polled again.
+                    // The browser's WebGPU wakes it from the map callback; WebGL2's
+                    // fences change only between tasks, so poll again from a timer.
+                    #[cfg(not(target_arch = "wasm32"))]
+                    cx.waker().wake_by_ref();
+                    #[cfg(target_arch = "wasm32")]
+                    if flight.backend == wgpu::Backend::Gl {
+                        wake_later(cx.waker().clone());
                     }
                     return Poll::Pending;
                 }
@@ -329,4 +342,21 @@ pub(crate) fn staging_buffer(device: &wgpu::Device, size: u64) -> wgpu::Buffer {
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     })
+}
+
+/// Wakes `waker` from a zero-delay `setTimeout`, after the browser's current task.
+#[cfg(target_arch = "wasm32")]
+fn wake_later(waker: Waker) {
+    use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+    let global = js_sys::global();
+    let set_timeout = js_sys::Reflect::get(&global, &JsValue::from_str("setTimeout"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match set_timeout {
+        Some(set_timeout) => {
+            let wake = Closure::once_into_js(move || waker.wake());
+            let _ = set_timeout.call2(&global, &wake, &JsValue::from(0));
+        }
+        None => waker.wake(),
+    }
 }

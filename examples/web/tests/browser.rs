@@ -199,3 +199,80 @@ async fn the_page_draws_the_packed_scene_into_a_canvas_as_the_gpu_pictured_it() 
     assert!(report.drawn_pixels > 320 * 180 / 10, "{report:?}");
     assert_eq!(report.canvas_mismatch, 0, "{report:?}");
 }
+
+/// A device on the browser's WebGL2 (through wgpu's GL backend and a fresh canvas).
+async fn webgl2() -> (wgpu::Adapter, wgpu::Device, wgpu::Queue) {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    desc.backends = wgpu::Backends::GL;
+    let instance = wgpu::Instance::new(desc);
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let surface = instance
+        .create_surface(wgpu::SurfaceTarget::Canvas(canvas))
+        .expect("a WebGL2 canvas");
+    let adapter = instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            compatible_surface: Some(&surface),
+            ..Default::default()
+        })
+        .await
+        .expect("the browser gives no WebGL2 adapter");
+    let (device, queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: Some("browser test (WebGL2)"),
+            required_limits: wgpu::Limits::downlevel_webgl2_defaults()
+                .using_resolution(adapter.limits()),
+            ..Default::default()
+        })
+        .await
+        .expect("a WebGL2 device");
+    (adapter, device, queue)
+}
+
+#[wasm_bindgen_test]
+async fn on_webgl2_a_pool_rebases_its_indices_and_draws_the_same_picture() {
+    let (adapter, device, queue) = webgl2().await;
+    assert_eq!(adapter.get_info().backend, wgpu::Backend::Gl);
+    assert!(
+        MeshPoolDescriptor::needs_rebased_indices(&adapter),
+        "WebGL2 has no base vertex"
+    );
+    let meshes = scene::generate_meshes(150, 42);
+    // Not asked for: a pool on WebGL2 rebases by itself (a base vertex would panic).
+    let pool = MeshPool::<ColorVertex, u16>::new(
+        &device,
+        &queue,
+        &MeshPoolDescriptor {
+            draw: DrawPath::for_adapter(&adapter),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(pool.rebases_indices());
+    for m in &meshes {
+        let indices: Vec<u16> = m.indices.iter().map(|&i| i as u16).collect();
+        pool.insert(&m.vertices, &indices).unwrap();
+    }
+    pool.commit_now().unwrap();
+    let renderer = Renderer::new(&device, 192, 192);
+    renderer.render(&device, &queue, |pass| pool.draw(pass, 0).unwrap());
+    let pooled = renderer.read_pixels_async(&device, &queue).await.unwrap();
+    let reference = PerMeshBuffers::new(
+        &device,
+        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
+    );
+    renderer.render(&device, &queue, |pass| reference.draw(pass));
+    let expected = renderer.read_pixels_async(&device, &queue).await.unwrap();
+    assert!(
+        expected.chunks(4).any(|p| p[0] > 40),
+        "the reference picture is not empty"
+    );
+    assert_eq!(differing_pixels(&pooled, &expected), 0);
+    let cover = coverage::coverage(&meshes, 192, 192);
+    let background = [pooled[0], pooled[1], pooled[2], pooled[3]];
+    assert_eq!(coverage::disagreements(&pooled, &cover, background), (0, 0));
+}

@@ -64,6 +64,7 @@ impl BindlessSlab {
                 capacity: sizes.objects,
                 max_records: (sizes.max_bytes / size_of::<TableEntry>() as u64)
                     .min(u64::from(u32::MAX)) as u32,
+                ..Default::default()
             },
         )?;
         let seen = (data.buffer_generation(), table.generation());

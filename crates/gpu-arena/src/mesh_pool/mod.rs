@@ -123,18 +123,17 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         let label = desc
             .label
             .map_or_else(|| format!("mesh pool #{owner}"), str::to_owned);
+        // WebGL2 has no base vertex (wgpu panics on a draw that uses one): rebase there.
+        let rebase = desc.rebase_indices
+            || (cfg!(target_arch = "wasm32") && device.adapter_info().backend == wgpu::Backend::Gl);
         let shared = SlabSizes {
             vertex_bytes: desc.initial_vertex_bytes,
             index_bytes: desc.initial_index_bytes,
             max_bytes: desc.max_slab_bytes.min(device.limits().max_buffer_size),
             records: desc.initial_meshes.max(16),
             growth_factor: desc.growth_factor,
-            rebase: desc.rebase_indices,
-            max_vertices: if desc.rebase_indices {
-                I::MAX_VERTICES
-            } else {
-                u64::MAX
-            },
+            rebase,
+            max_vertices: if rebase { I::MAX_VERTICES } else { u64::MAX },
         };
         let staging = desc.staging.clone().unwrap_or_else(|| {
             Staging::new(
@@ -456,6 +455,19 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// ```
     pub fn uses_indirect(&self) -> bool {
         self.indirect_draw
+    }
+
+    /// Whether the pool stores indices rebased, drawing with base vertex 0
+    /// ([`MeshPoolDescriptor::rebase_indices`], or forced on WebGL2).
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// let desc = gpu_arena::mesh_pool::MeshPoolDescriptor { rebase_indices: true, ..Default::default() };
+    /// let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &desc).unwrap();
+    /// assert!(pool.rebases_indices());
+    /// ```
+    pub fn rebases_indices(&self) -> bool {
+        self.shared.rebase
     }
 
     /// Draws every mesh: for each slab, binds its vertex buffer to `vertex_slot` and

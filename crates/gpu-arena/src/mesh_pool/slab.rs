@@ -100,6 +100,14 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
             &GpuTableDescriptor {
                 label: Some(&format!("{label} draw records")),
                 capacity: sizes.records,
+                // Bound as storage by GPU culling and drawn indirectly; where the
+                // device has no storage buffers (WebGL2, which has no indirect draws
+                // either) the records only mirror what per-mesh draws use.
+                usage: if device.limits().max_storage_buffer_binding_size > 0 {
+                    wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::INDIRECT
+                } else {
+                    wgpu::BufferUsages::empty()
+                },
                 ..Default::default()
             },
         )?;

@@ -87,7 +87,9 @@ pub struct MeshPoolDescriptor<'a> {
     /// [`MeshPoolDescriptor::needs_rebased_indices`]). A `u16` pool then keeps each
     /// shared slab below 65,536 vertices; indices read back are the stored, rebased
     /// ones; and [`crate::mesh_pool::MeshPool::compact`] is refused (moving vertices
-    /// would need every index rewritten). Default: false.
+    /// would need every index rewritten). Forced on for WebGL2 devices, where a
+    /// draw with a base vertex cannot work; elsewhere set it from
+    /// [`MeshPoolDescriptor::needs_rebased_indices`]. Default: false.
     pub rebase_indices: bool,
     /// Staging memory to share with other pools and arenas (warm chunks, one bound).
     /// Default: `None` (the pool makes its own, maintained by its `maintain`).
