@@ -33,7 +33,9 @@
 //! (zero-copy writes), [`Arena::free_deferred`] with
 //! [`Arena::maintain`] (ranges reused only once the GPU is done with them),
 //! compaction (arenas into fresh buffers, pools per slab, emptied slabs dropped;
-//! handles stay valid, moves reported), and [`headless`]: a windowless device for
+//! handles stay valid, moves reported), [`Readback`] (every read's non-blocking
+//! `*_async` form, a future over `map_async`: the crate never blocks in the browser;
+//! the blocking reads are native-only waits on it), and [`headless`]: a windowless device for
 //! tests and CI, [`headless::Headless::shared`] for one device per process, and
 //! [`headless::Harness`], which runs a test body on every adapter found.
 //!
