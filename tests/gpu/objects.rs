@@ -1,5 +1,5 @@
 //! GPU-driven drawing: objects (a mesh, per-object data, bounds) culled by
-//! `shaders/cull.wgsl` into compacted draw arguments and drawn with one indirect
+//! `crates/gpu-arena/shaders/cull.wgsl` into compacted draw arguments and drawn with one indirect
 //! multi-draw per slab, on every path the device offers (counted, zero-instance,
 //! CPU); checked against a CPU frustum test and against CPU culling with per-mesh
 //! buffers, pixel for pixel.

@@ -1,5 +1,5 @@
 //! How an [`crate::objects::ObjectPool`] culls and draws ([`CullPath`]), and the GPU
-//! side of it: the `shaders/cull.wgsl` pipeline, the buffers it writes (compacted
+//! side of it: the `shaders/cull.wgsl` (in this crate) pipeline, the buffers it writes (compacted
 //! draw arguments and one count per slab) and the pass that fills them.
 //!
 //! Three paths, chosen from what the device can do:
@@ -131,7 +131,7 @@ impl CullPath {
     }
 }
 
-/// `Camera` of `shaders/cull.wgsl`.
+/// `Camera` of `shaders/cull.wgsl` (in this crate).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 pub(crate) struct CameraUniform {
@@ -140,7 +140,7 @@ pub(crate) struct CameraUniform {
     pub _pad: [u32; 3],
 }
 
-/// `SlabRegion` of `shaders/cull.wgsl`.
+/// `SlabRegion` of `shaders/cull.wgsl` (in this crate).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub(crate) struct SlabRegion {
@@ -173,7 +173,7 @@ impl Culler {
     pub fn new(device: &wgpu::Device, label: &str) -> Result<Culler, ArenaError> {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("gpu-arena cull"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../../../../shaders/cull.wgsl").into()),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/cull.wgsl").into()),
         });
         let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
             binding,
