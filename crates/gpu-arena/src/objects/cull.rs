@@ -1,5 +1,5 @@
 //! How an [`crate::objects::ObjectPool`] culls and draws ([`CullPath`]), and the GPU
-//! side of it: the `shaders/cull.wgsl` (in this crate) pipeline, the buffers it writes (compacted
+//! side of it: the pipeline of the crate's `shaders/cull.wgsl`, the buffers it writes (compacted
 //! draw arguments and one count per slab) and the pass that fills them.
 //!
 //! Three paths, chosen from what the device can do:
@@ -131,7 +131,7 @@ impl CullPath {
     }
 }
 
-/// `Camera` of `shaders/cull.wgsl` (in this crate).
+/// `Camera` of the crate's `shaders/cull.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 pub(crate) struct CameraUniform {
@@ -140,7 +140,7 @@ pub(crate) struct CameraUniform {
     pub _pad: [u32; 3],
 }
 
-/// `SlabRegion` of `shaders/cull.wgsl` (in this crate).
+/// `SlabRegion` of the crate's `shaders/cull.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub(crate) struct SlabRegion {
