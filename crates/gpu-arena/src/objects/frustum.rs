@@ -1,5 +1,5 @@
 //! [`Bounds`] (a bounding sphere) and [`Frustum`] (six planes from a view-projection
-//! matrix), with the visibility test that `shaders/cull.wgsl` (in this crate) runs on the GPU, written
+//! matrix), with the visibility test that the crate's `shaders/cull.wgsl` runs on the GPU, written
 //! once here for the CPU path and for checking the GPU's answer.
 
 use bytemuck::{Pod, Zeroable};
@@ -91,7 +91,7 @@ impl Frustum {
         Frustum { planes }
     }
 
-    /// Whether any part of `bounds` may be inside (the test `shaders/cull.wgsl` (in this crate) runs):
+    /// Whether any part of `bounds` may be inside (the test the crate's `shaders/cull.wgsl` runs):
     /// false only when the sphere lies wholly outside one plane.
     ///
     /// ```

@@ -6,7 +6,7 @@
 //! data (bound by the vertex shader, which finds its object at `instance_index`) and
 //! a cull record (bounds and the mesh's draw arguments). Many objects may share a
 //! mesh. Each frame, [`ObjectPool::cull`] records a compute pass
-//! (`shaders/cull.wgsl` (in this crate)) that tests every object's bounds and writes the draw
+//! (the crate's `shaders/cull.wgsl`) that tests every object's bounds and writes the draw
 //! arguments of the visible ones, compacted per slab, with a count per slab; and
 //! [`ObjectPool::draw`] issues one indirect multi-draw per slab. Where the device
 //! cannot draw that way, the same calls cull on the CPU and draw each visible object
@@ -130,7 +130,7 @@ pub struct CullReport {
     pub slabs: u32,
 }
 
-/// The cull record of one object: `CullRecord` of `shaders/cull.wgsl` (in this crate).
+/// The cull record of one object: `CullRecord` of the crate's `shaders/cull.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 struct CullRecord {
