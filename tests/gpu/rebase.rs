@@ -7,7 +7,7 @@ use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, IndexType, MeshHandle, MeshPool, MeshPoolDescriptor};
 use gpu_suballoc::on_every_adapter;
 use gpu_suballoc::readback::differing_pixels;
-use gpu_suballoc::reference::PerMeshBuffers;
+use gpu_suballoc::reference;
 use gpu_suballoc::scene::{self, ColorVertex, Mesh, Renderer};
 
 const SIZE: u32 = 192;
@@ -48,14 +48,15 @@ fn pictures<I: IndexType>(
     meshes: &[Mesh],
 ) -> (Vec<u8>, Vec<u8>) {
     let renderer = Renderer::new(&gpu.device, SIZE, SIZE);
-    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
-    let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
-    let reference = PerMeshBuffers::new(
+    let meshes: Vec<&Mesh> = meshes.iter().collect();
+    pollster::block_on(reference::pool_and_reference(
         &gpu.device,
-        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
-    );
-    renderer.render(&gpu.device, &gpu.queue, |pass| reference.draw(pass));
-    (pooled, renderer.read_pixels(&gpu.device, &gpu.queue))
+        &gpu.queue,
+        &renderer,
+        pool,
+        &meshes,
+    ))
+    .unwrap()
 }
 
 #[test]

@@ -47,3 +47,29 @@ impl PerMeshBuffers {
         self.buffers.len() as u32
     }
 }
+
+/// Draws `pool` with `renderer`, then `meshes` with one buffer per mesh; both
+/// pictures, read back without blocking (the pool's first, then the reference).
+pub async fn pool_and_reference<I: gpu_arena::mesh_pool::IndexType>(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    renderer: &crate::scene::Renderer,
+    pool: &gpu_arena::mesh_pool::MeshPool<crate::scene::ColorVertex, I>,
+    meshes: &[&crate::scene::Mesh],
+) -> Result<(Vec<u8>, Vec<u8>), gpu_arena::ArenaError> {
+    pool.commit_now()?;
+    let mut drawn = Ok(0);
+    renderer.render(device, queue, |pass| {
+        drawn = pool.draw(pass, 0);
+        *drawn.as_ref().unwrap_or(&0)
+    });
+    drawn?;
+    let pooled = renderer.read_pixels_async(device, queue).await?;
+    let reference = PerMeshBuffers::new(
+        device,
+        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
+    );
+    renderer.render(device, queue, |pass| reference.draw(pass));
+    let expected = renderer.read_pixels_async(device, queue).await?;
+    Ok((pooled, expected))
+}

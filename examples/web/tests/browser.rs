@@ -10,7 +10,7 @@ use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
 use gpu_arena::{Arena, ArenaDescriptor, TypedHandle};
 use gpu_suballoc::coverage;
 use gpu_suballoc::readback::differing_pixels;
-use gpu_suballoc::reference::PerMeshBuffers;
+use gpu_suballoc::reference;
 use gpu_suballoc::scene::{self, ColorVertex, Renderer};
 use gpu_suballoc::{Rng, bindless_walk};
 use mesh_packing_web::Present;
@@ -114,7 +114,8 @@ async fn a_compute_pass_over_a_bindless_pool_matches_the_cpu() {
     }
 }
 
-/// Draws `meshes` from a pool and from one buffer per mesh; both pictures.
+/// Draws 150 meshes from a pool and from one buffer per mesh; both pictures and the
+/// pool's slab count.
 async fn pooled_and_reference(
     gpu: &Headless,
     desc: MeshPoolDescriptor<'_>,
@@ -124,22 +125,12 @@ async fn pooled_and_reference(
     for m in &meshes {
         pool.insert(&m.vertices, &m.indices).unwrap();
     }
-    pool.commit_now().unwrap();
     let renderer = Renderer::new(&gpu.device, 192, 192);
-    renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
-    let pooled = renderer
-        .read_pixels_async(&gpu.device, &gpu.queue)
-        .await
-        .unwrap();
-    let reference = PerMeshBuffers::new(
-        &gpu.device,
-        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
-    );
-    renderer.render(&gpu.device, &gpu.queue, |pass| reference.draw(pass));
-    let expected = renderer
-        .read_pixels_async(&gpu.device, &gpu.queue)
-        .await
-        .unwrap();
+    let all: Vec<&scene::Mesh> = meshes.iter().collect();
+    let (pooled, expected) =
+        reference::pool_and_reference(&gpu.device, &gpu.queue, &renderer, &pool, &all)
+            .await
+            .unwrap();
     (pooled, expected, pool.stats().slabs)
 }
 
@@ -257,16 +248,11 @@ async fn on_webgl2_a_pool_rebases_its_indices_and_draws_the_same_picture() {
         let indices: Vec<u16> = m.indices.iter().map(|&i| i as u16).collect();
         pool.insert(&m.vertices, &indices).unwrap();
     }
-    pool.commit_now().unwrap();
     let renderer = Renderer::new(&device, 192, 192);
-    renderer.render(&device, &queue, |pass| pool.draw(pass, 0).unwrap());
-    let pooled = renderer.read_pixels_async(&device, &queue).await.unwrap();
-    let reference = PerMeshBuffers::new(
-        &device,
-        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
-    );
-    renderer.render(&device, &queue, |pass| reference.draw(pass));
-    let expected = renderer.read_pixels_async(&device, &queue).await.unwrap();
+    let all: Vec<&scene::Mesh> = meshes.iter().collect();
+    let (pooled, expected) = reference::pool_and_reference(&device, &queue, &renderer, &pool, &all)
+        .await
+        .unwrap();
     assert!(
         expected.chunks(4).any(|p| p[0] > 40),
         "the reference picture is not empty"
