@@ -49,7 +49,7 @@ fn a_command_buffer_submitted_after_a_deferred_free_reads_the_old_data() {
         // that work may already be done and the range retired right here.
         let retired_early = arena.maintain();
         assert_eq!(
-            readback::map(&gpu.device, &staging),
+            readback::map(&gpu.device, &gpu.queue, &staging),
             vec![0xAA; 256],
             "the recorded copy saw the old data"
         );
@@ -87,7 +87,10 @@ fn an_immediate_free_lets_a_pending_command_buffer_see_new_data() {
         );
         arena.write(new, 0, &[0x55; 256]).unwrap();
         gpu.queue.submit([commands]);
-        assert_eq!(readback::map(&gpu.device, &staging), vec![0x55; 256]);
+        assert_eq!(
+            readback::map(&gpu.device, &gpu.queue, &staging),
+            vec![0x55; 256]
+        );
     });
 }
 

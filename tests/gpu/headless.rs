@@ -57,7 +57,7 @@ fn every_adapter_runs_work() {
         });
         gpu.queue.write_buffer(&buffer, 0, &[42; 16]);
         gpu.queue.submit([]);
-        assert_eq!(readback::map(&gpu.device, &buffer), [42; 16]);
+        assert_eq!(readback::map(&gpu.device, &gpu.queue, &buffer), [42; 16]);
     });
 }
 

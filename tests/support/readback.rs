@@ -103,19 +103,16 @@ pub fn texture_rgba8(
 /// Maps `buffer` (which must be `MAP_READ` and have its copies submitted) and returns
 /// its bytes (blocking; native only).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn map(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Vec<u8> {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-        let _ = sender.send(r);
-    });
-    device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .expect("poll");
-    receiver
-        .recv()
-        .expect("map callback")
-        .expect("map readback buffer");
-    let bytes = buffer.get_mapped_range(..).expect("mapped range").to_vec();
-    buffer.unmap();
-    bytes
+pub fn map(device: &wgpu::Device, queue: &wgpu::Queue, buffer: &wgpu::Buffer) -> Vec<u8> {
+    let nothing = device.create_command_encoder(&Default::default());
+    Readback::submit(
+        device,
+        queue,
+        nothing,
+        buffer.clone(),
+        buffer.size(),
+        <[u8]>::to_vec,
+    )
+    .wait()
+    .expect("map readback buffer")
 }
