@@ -262,3 +262,32 @@ async fn on_webgl2_a_pool_rebases_its_indices_and_draws_the_same_picture() {
     let background = [pooled[0], pooled[1], pooled[2], pooled[3]];
     assert_eq!(coverage::disagreements(&pooled, &cover, background), (0, 0));
 }
+
+#[wasm_bindgen_test]
+async fn on_webgl2_pools_that_need_storage_buffers_refuse_with_a_typed_error() {
+    let (_adapter, device, queue) = webgl2().await;
+    assert_eq!(device.limits().max_storage_buffer_binding_size, 0);
+    let storage = |e: gpu_arena::ArenaError| {
+        assert!(
+            matches!(
+                e,
+                gpu_arena::ArenaError::OverLimit {
+                    what: gpu_arena::Limit::MaxStorageBufferBindingSize,
+                    limit: 0,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    };
+    storage(
+        BindlessPool::new(&device, &queue, &Default::default())
+            .err()
+            .unwrap(),
+    );
+    storage(
+        gpu_arena::objects::ObjectPool::<[f32; 4]>::new(&device, &queue, &Default::default())
+            .err()
+            .unwrap(),
+    );
+}
