@@ -291,3 +291,73 @@ async fn on_webgl2_pools_that_need_storage_buffers_refuse_with_a_typed_error() {
             .unwrap(),
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_bindless_pool_past_the_storage_binding_limit_spreads_over_slabs_within_it() {
+    let gpu = gpu(DeviceLimits::WebGpuDefault).await;
+    let binding = gpu.device.limits().max_storage_buffer_binding_size;
+    let pool = BindlessPool::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    // 1 MiB records, 8 MiB more in all than one storage binding may hold.
+    let words = (1 << 20) / 4;
+    let count = binding / (1 << 20) + 8;
+    let ids: Vec<_> = (0..count as u32)
+        .map(|k| pool.insert(&vec![k; words]).unwrap())
+        .collect();
+    let slabs = pool.slabs();
+    assert!(slabs.len() > 1, "{} slabs for {count} MiB", slabs.len());
+    for slab in &slabs {
+        assert!(
+            slab.data.size() <= binding,
+            "{} > {binding}",
+            slab.data.size()
+        );
+    }
+    for &k in &[0, count as usize / 2, count as usize - 1] {
+        let record = pool.read_async(ids[k]).await.unwrap();
+        assert_eq!(record.len(), words);
+        assert!(record.iter().all(|&w| w == k as u32));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_mesh_pool_past_the_buffer_size_limit_spreads_over_slabs_within_it() {
+    let gpu = gpu(DeviceLimits::WebGpuDefault).await;
+    let max = gpu.device.limits().max_buffer_size;
+    let pool =
+        MeshPool::<[f32; 4], u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    // 2 MiB of vertices per mesh, 8 MiB more in all than one buffer may hold.
+    let vertices = (2 << 20) / 16;
+    let count = max / (2 << 20) + 4;
+    let meshes: Vec<_> = (0..count as u32)
+        .map(|k| {
+            let mesh = pool
+                .insert(&vec![[k as f32; 4]; vertices], &[0, 1, k % 7 + 2])
+                .unwrap();
+            if k % 16 == 15 {
+                pool.commit_now().unwrap(); // keeps the staged bytes bounded
+            }
+            mesh
+        })
+        .collect();
+    pool.commit_now().unwrap();
+    let slabs = pool.slabs().unwrap();
+    assert!(
+        slabs.len() > 1,
+        "{} slabs for {} MiB",
+        slabs.len(),
+        count * 2
+    );
+    for slab in &slabs {
+        assert!(
+            slab.vertex_buffer.size() <= max,
+            "{} > {max}",
+            slab.vertex_buffer.size()
+        );
+    }
+    for &k in &[0, count as usize / 2, count as usize - 1] {
+        let (v, i) = pool.read_mesh_async(meshes[k]).await.unwrap();
+        assert_eq!(v.len(), vertices);
+        assert!(v.iter().all(|&x| x == [k as f32; 4]));
+        assert_eq!(i, [0, 1, k as u32 % 7 + 2]);
+    }
+}
