@@ -5,7 +5,9 @@
 //! is one vertex arena, one index arena and a [`crate::GpuTable`] of
 //! `DrawIndexedIndirectArgs`, one per mesh, dense (removing a mesh moves the last
 //! record into its place). A mesh lives wholly in one slab, so `base_vertex` and
-//! `first_index` are exact element offsets in that slab's buffers. When the newest
+//! `first_index` are exact element offsets in that slab's buffers (or, in a pool
+//! that rebases its indices for WebGL2, `base_vertex` is 0 and the stored indices
+//! carry the offset: [`MeshPoolDescriptor::rebase_indices`]). When the newest
 //! slab is full (its `max_slab_bytes`, the device's `max_buffer_size`), the next
 //! shared slab with room takes the mesh, or a new one opens; a mesh of at least
 //! `dedicated_bytes` gets a slab of its own. [`MeshPool::draw`] issues one indirect
@@ -14,9 +16,10 @@
 //! pass can rewrite them ([`MeshPool::slabs`]).
 //!
 //! Every operation is all-or-nothing: everything that can fail (allocations, table
-//! growth, uploads) happens before the pool records the change. Each insert takes
-//! the pool's lock and each arena's once, and makes three `queue.write_buffer`
-//! calls (vertices, indices, record).
+//! growth, staging) happens before the pool records the change. Each insert takes
+//! the pool's lock and each arena's once and stages its vertices and indices into
+//! shared staging chunks; [`MeshPool::commit`] lands them with merged copies and
+//! flushes the draw records.
 //!
 //! One pool serves one vertex layout (its vertex type `V`); keep one pool per layout.
 
