@@ -15,6 +15,7 @@ mod limits;
 mod mesh_pool;
 mod models;
 mod objects;
+mod properties;
 mod readback;
 mod rebase;
 mod slabs;

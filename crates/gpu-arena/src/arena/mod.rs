@@ -19,6 +19,7 @@ pub(crate) mod readback;
 pub(crate) mod state;
 mod stats;
 mod upload;
+mod validate;
 
 pub use access::ArenaSlice;
 pub(crate) use compact::Planned;

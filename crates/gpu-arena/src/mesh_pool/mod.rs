@@ -29,6 +29,7 @@ mod draw;
 mod insert;
 mod slab;
 mod types;
+mod validate;
 
 pub use commit::CommitReport;
 pub use compact::PoolCompaction;

@@ -1,0 +1,134 @@
+//! Property tests of the pools: random sequences of inserts, batches, removals,
+//! commits, clears and compactions on pools with small slabs (so that growth, new
+//! slabs and dedicated slabs happen), with every invariant walked (`validate`) after
+//! every step, and every live mesh's data read back at the end.
+
+use gpu_arena::mesh_pool::{MeshHandle, MeshPool, MeshPoolDescriptor};
+use gpu_suballoc::on_every_adapter;
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// A mesh of this many vertices and triangles.
+    Insert(u16, u16),
+    /// This many meshes at once.
+    Batch(u8),
+    /// The live mesh at this index (modulo the count).
+    Remove(usize),
+    Commit,
+    Clear,
+    Compact,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (1u16..600, 1u16..200).prop_map(|(v, t)| Op::Insert(v, t)),
+        2 => (1u8..6).prop_map(Op::Batch),
+        4 => any::<usize>().prop_map(Op::Remove),
+        2 => Just(Op::Commit),
+        1 => Just(Op::Clear),
+        1 => Just(Op::Compact),
+    ]
+}
+
+/// A mesh's vertices and indices.
+type Data = (Vec<[u32; 2]>, Vec<u32>);
+
+/// A mesh's data: vertices tagged with `tag`, indices over them.
+fn mesh(tag: u32, vertices: u16, triangles: u16) -> Data {
+    let v = (0..u32::from(vertices)).map(|k| [tag, k]).collect();
+    let i = (0..u32::from(triangles) * 3)
+        .map(|k| k.wrapping_mul(2_654_435_761) % u32::from(vertices))
+        .collect();
+    (v, i)
+}
+
+fn run(ops: &[Op], rebase: bool) {
+    on_every_adapter(|gpu| {
+        let pool = MeshPool::<[u32; 2], u32>::new(
+            &gpu.device,
+            &gpu.queue,
+            &MeshPoolDescriptor {
+                initial_vertex_bytes: 1024,
+                initial_index_bytes: 1024,
+                initial_meshes: 4,
+                max_slab_bytes: 16 << 10,
+                dedicated_bytes: 4 << 10,
+                rebase_indices: rebase,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut live: Vec<(MeshHandle, Data)> = Vec::new();
+        let mut tag = 0;
+        for op in ops {
+            match *op {
+                Op::Insert(v, t) => {
+                    tag += 1;
+                    let data = mesh(tag, v, t);
+                    live.push((pool.insert(&data.0, &data.1).unwrap(), data));
+                }
+                Op::Batch(n) => {
+                    let datas: Vec<_> = (0..n)
+                        .map(|k| {
+                            tag += 1;
+                            mesh(tag, 20 + u16::from(k) * 40, 10 + u16::from(k))
+                        })
+                        .collect();
+                    let list: Vec<(&[[u32; 2]], &[u32])> =
+                        datas.iter().map(|(v, i)| (&v[..], &i[..])).collect();
+                    let handles = pool.insert_batch(&list).unwrap();
+                    live.extend(handles.into_iter().zip(datas));
+                }
+                Op::Remove(k) if !live.is_empty() => {
+                    let (h, _) = live.swap_remove(k % live.len());
+                    pool.remove(h).unwrap();
+                }
+                Op::Remove(_) => {}
+                Op::Commit => {
+                    pool.commit_now().unwrap();
+                }
+                Op::Clear => {
+                    pool.clear();
+                    live.clear();
+                }
+                Op::Compact => match pool.compact(None) {
+                    Ok(_) => assert!(!rebase, "a rebased pool compacted"),
+                    Err(e) => assert!(rebase, "compaction failed: {e}"),
+                },
+            }
+            if let Err(e) = pool.validate() {
+                panic!("after {op:?}: {e}");
+            }
+        }
+        assert_eq!(pool.len(), live.len());
+        for (h, (vertices, indices)) in &live {
+            let (v, i) = pool.read_mesh(*h).unwrap();
+            assert_eq!(&v, vertices);
+            let shift = if rebase {
+                pool.read_mesh(*h).unwrap().1[0] - indices[0]
+            } else {
+                0
+            };
+            assert!(
+                i.iter().zip(indices).all(|(s, o)| *s == o + shift),
+                "indices read back as stored"
+            );
+        }
+        pool.validate().unwrap();
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_pool_operations_keep_every_invariant(ops in prop::collection::vec(op(), 1..40)) {
+        run(&ops, false);
+    }
+
+    #[test]
+    fn random_operations_on_a_rebasing_pool_keep_every_invariant(ops in prop::collection::vec(op(), 1..40)) {
+        run(&ops, true);
+    }
+}
