@@ -1,10 +1,12 @@
 //! Property tests of the pools: random sequences of inserts, batches, removals,
-//! commits, clears and compactions on pools with small slabs (so that growth, new
-//! slabs and dedicated slabs happen), with every invariant walked (`validate`) after
-//! every step, and every live mesh's data read back at the end.
+//! commits, clears and compactions on mesh pools, and of inserts, updates and
+//! removals on bindless pools, all with small slabs (so that growth, new slabs and
+//! dedicated slabs happen), with every invariant walked (`validate`) after every
+//! step, and every live mesh or record read back (and walked on the GPU) at the end.
 
+use gpu_arena::bindless::{BindlessPool, BindlessPoolDescriptor, ObjectId};
 use gpu_arena::mesh_pool::{MeshHandle, MeshPool, MeshPoolDescriptor};
-use gpu_suballoc::on_every_adapter;
+use gpu_suballoc::{bindless_walk, on_every_adapter};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -119,12 +121,86 @@ fn run(ops: &[Op], rebase: bool) {
     });
 }
 
+#[derive(Clone, Debug)]
+enum RecordOp {
+    /// A record of this many words.
+    Insert(u16),
+    /// The live object at this index (modulo the count) gets this many words.
+    Update(usize, u16),
+    /// The live object at this index (modulo the count).
+    Remove(usize),
+}
+
+fn record_op() -> impl Strategy<Value = RecordOp> {
+    prop_oneof![
+        5 => (1u16..300).prop_map(RecordOp::Insert),
+        2 => (any::<usize>(), 1u16..300).prop_map(|(k, n)| RecordOp::Update(k, n)),
+        3 => any::<usize>().prop_map(RecordOp::Remove),
+    ]
+}
+
+fn run_records(ops: &[RecordOp]) {
+    on_every_adapter(|gpu| {
+        let pool = BindlessPool::new(
+            &gpu.device,
+            &gpu.queue,
+            &BindlessPoolDescriptor {
+                initial_data_bytes: 512,
+                initial_objects: 4,
+                max_slab_bytes: 8 << 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut live: Vec<(ObjectId, Vec<u32>)> = Vec::new();
+        let mut tag = 0u32;
+        let record = |tag: u32, words: u16| -> Vec<u32> {
+            (0..u32::from(words)).map(|w| tag << 16 | w).collect()
+        };
+        for op in ops {
+            tag += 1;
+            match *op {
+                RecordOp::Insert(n) => {
+                    let r = record(tag, n);
+                    live.push((pool.insert(&r).unwrap(), r));
+                }
+                RecordOp::Update(k, n) if !live.is_empty() => {
+                    let k = k % live.len();
+                    let r = record(tag, n);
+                    // A record that no longer fits its slab is refused; the old stays.
+                    if pool.update(live[k].0, &r).is_ok() {
+                        live[k].1 = r;
+                    }
+                }
+                RecordOp::Remove(k) if !live.is_empty() => {
+                    let (id, _) = live.swap_remove(k % live.len());
+                    pool.remove(id).unwrap();
+                }
+                _ => {}
+            }
+            if let Err(e) = pool.validate() {
+                panic!("after {op:?}: {e}");
+            }
+        }
+        let walked = bindless_walk::run(&gpu.device, &gpu.queue, &pool).unwrap();
+        for (id, r) in &live {
+            assert_eq!(&pool.read(*id).unwrap(), r);
+            assert_eq!(walked.of(*id), Some(bindless_walk::hash(r)));
+        }
+    });
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
     #[test]
     fn random_pool_operations_keep_every_invariant(ops in prop::collection::vec(op(), 1..40)) {
         run(&ops, false);
+    }
+
+    #[test]
+    fn random_record_operations_keep_every_bindless_invariant(ops in prop::collection::vec(record_op(), 1..60)) {
+        run_records(&ops);
     }
 
     #[test]

@@ -266,7 +266,7 @@ pub struct InvariantError {
 
 impl fmt::Display for InvariantError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "allocator invariant broken: {}", self.message)
+        write!(f, "invariant broken: {}", self.message)
     }
 }
 

@@ -444,6 +444,49 @@ impl BindlessPool {
         self.read_table_async(slab).wait()
     }
 
+    /// Checks every invariant: each slab's record arena ([`crate::Arena::validate`]),
+    /// each live object's table entry pointing at its record, and every other table
+    /// index free (`len = 0`) and listed once for reuse; every object's slab exists.
+    ///
+    /// Time: O(objects + allocations · log allocations).
+    ///
+    /// # Errors
+    /// [`offset_alloc::InvariantError`] naming the first broken invariant.
+    ///
+    /// ```
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let pool = gpu_arena::bindless::BindlessPool::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let id = pool.insert(&[1, 2]).unwrap();
+    /// pool.validate().unwrap();
+    /// pool.remove(id).unwrap();
+    /// pool.validate().unwrap();
+    /// ```
+    pub fn validate(&self) -> Result<(), offset_alloc::InvariantError> {
+        let state = self.state.lock();
+        let mut per_slab: std::collections::HashMap<SlabId, Vec<(u32, ArenaHandle)>> =
+            std::collections::HashMap::new();
+        for (key, entry) in state.objects.iter() {
+            if state.slabs.get(entry.slab, &self.label).is_err() {
+                return Err(offset_alloc::InvariantError {
+                    message: format!(
+                        "{}: {:?} is in a slab the pool does not hold",
+                        self.label,
+                        key.id(HandleKind::BindlessPool)
+                    ),
+                });
+            }
+            per_slab
+                .entry(entry.slab)
+                .or_default()
+                .push((entry.index, entry.record));
+        }
+        for (id, slab) in state.slabs.iter() {
+            let live = per_slab.remove(&id).unwrap_or_default();
+            slab.slab.validate(&self.label, &live)?;
+        }
+        Ok(())
+    }
+
     /// Live objects.
     ///
     /// ```

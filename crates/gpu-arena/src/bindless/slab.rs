@@ -163,3 +163,53 @@ fn entry_of(elements: crate::ElementRange) -> TableEntry {
         len: elements.count,
     }
 }
+
+impl BindlessSlab {
+    /// Checks the slab against `live`, the table index and record of each of its
+    /// objects: the record arena's invariants; each live entry says where its record
+    /// is; every other index is free (`len = 0`) and listed once in the free list.
+    pub fn validate(
+        &self,
+        label: &str,
+        live: &[(u32, ArenaHandle)],
+    ) -> Result<(), offset_alloc::InvariantError> {
+        let fail = |message: String| offset_alloc::InvariantError { message };
+        self.data.validate()?;
+        let table = self.table.records();
+        let mut seen = vec![false; table.len()];
+        for &(index, record) in live {
+            let range = self
+                .data
+                .range(record)
+                .map_err(|e| fail(format!("{label}: entry {index}'s record is gone: {e}")))?;
+            let entry = table.get(index as usize).copied();
+            let expected = TableEntry {
+                offset: (range.offset / 4) as u32,
+                len: (range.len / 4) as u32,
+            };
+            if entry != Some(expected) {
+                return Err(fail(format!(
+                    "{label}: entry {index} is {entry:?}, its record is at {expected:?}"
+                )));
+            }
+            seen[index as usize] = true;
+        }
+        for &index in &self.free {
+            let slot = seen.get_mut(index as usize);
+            match slot {
+                Some(taken) if !*taken && table[index as usize].len == 0 => *taken = true,
+                _ => {
+                    return Err(fail(format!(
+                        "{label}: free index {index} is live, listed twice, past the table or not empty"
+                    )));
+                }
+            }
+        }
+        if let Some(index) = seen.iter().position(|&s| !s) {
+            return Err(fail(format!(
+                "{label}: entry {index} is neither live nor free"
+            )));
+        }
+        Ok(())
+    }
+}
