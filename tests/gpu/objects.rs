@@ -244,6 +244,41 @@ fn objects_follow_their_meshes_through_compaction_and_orphans_draw_nothing() {
 }
 
 #[test]
+fn removing_an_orphan_takes_it_out_of_the_orphan_count() {
+    on_every_adapter(|gpu| {
+        let meshes =
+            MeshPool::<[f32; 3], u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+        let (a, b) = (
+            meshes.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap(),
+            meshes.insert(&[[1.0; 3]; 3], &[0, 1, 2]).unwrap(),
+        );
+        let objects = ObjectPool::<u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+        let at = Bounds::sphere([0.0, 0.0, 0.5], 0.1);
+        let orphan = objects.insert(&meshes, a, at, 1).unwrap();
+        objects.insert(&meshes, a, at, 2).unwrap();
+        objects.insert(&meshes, b, at, 3).unwrap();
+        meshes.remove(a).unwrap();
+        let identity = Frustum::from_view_projection([
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]);
+        let cull = || {
+            let mut encoder = gpu.device.create_command_encoder(&Default::default());
+            let report = objects.cull(&mut encoder, &meshes, &identity).unwrap();
+            gpu.queue.submit([encoder.finish()]);
+            report
+        };
+        assert_eq!(cull().orphans, 2);
+        objects.validate().unwrap();
+        objects.remove(orphan).unwrap();
+        objects.validate().unwrap();
+        assert_eq!(cull().orphans, 1);
+    });
+}
+
+#[test]
 fn removed_objects_leave_the_others_their_data_and_their_visibility() {
     on_every_adapter(|gpu| {
         let path = CullPath::for_device(&gpu.device, &gpu.adapter);

@@ -1,11 +1,13 @@
 //! Property tests of the pools: random sequences of inserts, batches, removals,
 //! commits, clears and compactions on mesh pools, and of inserts, updates and
-//! removals on bindless pools, all with small slabs (so that growth, new slabs and
+//! removals on bindless pools, and of object inserts, removals, moves, mesh
+//! removals, compactions and culls on object pools, all with small slabs (so that growth, new slabs and
 //! dedicated slabs happen), with every invariant walked (`validate`) after every
 //! step, and every live mesh or record read back (and walked on the GPU) at the end.
 
 use gpu_arena::bindless::{BindlessPool, BindlessPoolDescriptor, ObjectId};
 use gpu_arena::mesh_pool::{MeshHandle, MeshPool, MeshPoolDescriptor};
+use gpu_arena::objects::{Bounds, CullPath, Frustum, ObjectHandle, ObjectPool};
 use gpu_suballoc::{bindless_walk, on_every_adapter};
 use proptest::prelude::*;
 
@@ -190,6 +192,127 @@ fn run_records(ops: &[RecordOp]) {
     });
 }
 
+#[derive(Clone, Debug)]
+enum ObjectOp {
+    /// An object of mesh `k` (modulo the live meshes), inside the view or not.
+    Insert(usize, bool),
+    /// The object at this index (modulo the count).
+    Remove(usize),
+    /// The mesh at this index: its objects become orphans.
+    RemoveMesh(usize),
+    /// The object at this index moves inside the view or out of it.
+    Move(usize, bool),
+    /// Compacts the mesh pool (meshes move; objects follow at the next cull).
+    Compact,
+    /// Culls, and checks the visible set read back.
+    Cull,
+}
+
+fn object_op() -> impl Strategy<Value = ObjectOp> {
+    prop_oneof![
+        6 => (any::<usize>(), any::<bool>()).prop_map(|(k, v)| ObjectOp::Insert(k, v)),
+        3 => any::<usize>().prop_map(ObjectOp::Remove),
+        1 => any::<usize>().prop_map(ObjectOp::RemoveMesh),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(k, v)| ObjectOp::Move(k, v)),
+        1 => Just(ObjectOp::Compact),
+        3 => Just(ObjectOp::Cull),
+    ]
+}
+
+/// Bounds well inside the identity view (clip space) or well outside it.
+fn bounds(k: usize, inside: bool) -> Bounds {
+    let x = (k % 7) as f32 * 0.1 - 0.3;
+    if inside {
+        Bounds::sphere([x, -x, 0.5], 0.05)
+    } else {
+        Bounds::sphere([x + 5.0, 0.0, 0.5], 0.05)
+    }
+}
+
+fn run_objects(ops: &[ObjectOp], path: fn(&gpu_arena::headless::Headless) -> CullPath) {
+    on_every_adapter(|gpu| {
+        let meshes =
+            MeshPool::<[f32; 3], u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+        let mut mesh_handles: Vec<(MeshHandle, bool)> = (0..6)
+            .map(|k| {
+                let v = [[k as f32; 3]; 5];
+                (meshes.insert(&v, &[0, 1, 2, 2, 3, 4]).unwrap(), true)
+            })
+            .collect();
+        let objects = ObjectPool::<u32>::new(
+            &gpu.device,
+            &gpu.queue,
+            &gpu_arena::objects::ObjectPoolDescriptor {
+                path: path(gpu),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // Each live object: handle, mesh index, inside the view.
+        let mut live: Vec<(ObjectHandle, usize, bool)> = Vec::new();
+        let identity = Frustum::from_view_projection([
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]);
+        for (n, op) in ops.iter().enumerate() {
+            match *op {
+                ObjectOp::Insert(k, inside) => {
+                    let alive: Vec<usize> = (0..mesh_handles.len())
+                        .filter(|&m| mesh_handles[m].1)
+                        .collect();
+                    if let Some(&m) = alive.get(k % alive.len().max(1)) {
+                        let h = objects
+                            .insert(&meshes, mesh_handles[m].0, bounds(n, inside), n as u32)
+                            .unwrap();
+                        live.push((h, m, inside));
+                    }
+                }
+                ObjectOp::Remove(k) if !live.is_empty() => {
+                    let (h, _, _) = live.swap_remove(k % live.len());
+                    objects.remove(h).unwrap();
+                }
+                ObjectOp::RemoveMesh(k) => {
+                    let m = k % mesh_handles.len();
+                    if mesh_handles[m].1 {
+                        meshes.remove(mesh_handles[m].0).unwrap();
+                        mesh_handles[m].1 = false;
+                    }
+                }
+                ObjectOp::Move(k, inside) if !live.is_empty() => {
+                    let k = k % live.len();
+                    objects.set_bounds(live[k].0, bounds(n, inside)).unwrap();
+                    live[k].2 = inside;
+                }
+                ObjectOp::Compact => {
+                    meshes.compact(None).unwrap();
+                }
+                ObjectOp::Cull => {
+                    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+                    let report = objects.cull(&mut encoder, &meshes, &identity).unwrap();
+                    gpu.queue.submit([encoder.finish()]);
+                    let orphans = live.iter().filter(|o| !mesh_handles[o.1].1).count();
+                    assert_eq!(report.orphans as usize, orphans, "after {op:?}");
+                    let mut seen = objects.read_visible().unwrap();
+                    let mut expected: Vec<ObjectHandle> = live
+                        .iter()
+                        .filter(|o| o.2 && mesh_handles[o.1].1)
+                        .map(|o| o.0)
+                        .collect();
+                    seen.sort_by_key(|h| format!("{h:?}"));
+                    expected.sort_by_key(|h| format!("{h:?}"));
+                    assert_eq!(seen, expected, "visible after step {n}");
+                }
+                _ => {}
+            }
+            if let Err(e) = objects.validate().and_then(|()| meshes.validate()) {
+                panic!("after {op:?}: {e}");
+            }
+        }
+    });
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
@@ -201,6 +324,16 @@ proptest! {
     #[test]
     fn random_record_operations_keep_every_bindless_invariant(ops in prop::collection::vec(record_op(), 1..60)) {
         run_records(&ops);
+    }
+
+    #[test]
+    fn random_object_operations_keep_every_invariant_and_the_visible_set(ops in prop::collection::vec(object_op(), 1..50)) {
+        run_objects(&ops, |gpu| CullPath::for_device(&gpu.device, &gpu.adapter));
+    }
+
+    #[test]
+    fn random_object_operations_culled_on_the_cpu_keep_every_invariant(ops in prop::collection::vec(object_op(), 1..50)) {
+        run_objects(&ops, |_| CullPath::Cpu);
     }
 
     #[test]

@@ -106,6 +106,9 @@ impl<T: Pod> ObjectPool<T> {
         state.objects.remove(object.key, &self.label)?;
         if record.index_count > 0 {
             state.count_in(record.slab, -1);
+        } else {
+            // Its mesh was gone: the last refresh counted it as an orphan.
+            state.orphans -= 1;
         }
         state.changes += 1;
         Ok(())
@@ -321,5 +324,76 @@ impl<T: Pod> State<T> {
             self.slab_counts.resize(slab + 1, 0);
         }
         self.slab_counts[slab] = self.slab_counts[slab].saturating_add_signed(delta);
+    }
+}
+
+impl<T: Pod> ObjectPool<T> {
+    /// Checks every invariant: the handles, the dense order and the data and cull
+    /// tables agree (one entry each per object, each handle at its own index); the
+    /// per-slab counts the culling regions are sized from, and the orphan count, are
+    /// what the cull records say.
+    ///
+    /// Time: O(objects).
+    ///
+    /// # Errors
+    /// [`offset_alloc::InvariantError`] naming the first broken invariant.
+    ///
+    /// ```
+    /// # use gpu_arena::objects::{Bounds, ObjectPool};
+    /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
+    /// # let meshes = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// # let mesh = meshes.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+    /// let objects = ObjectPool::<u32>::new(&gpu.device, &gpu.queue, &Default::default()).unwrap();
+    /// let o = objects.insert(&meshes, mesh, Bounds::sphere([0.0; 3], 1.0), 7).unwrap();
+    /// objects.validate().unwrap();
+    /// objects.remove(o).unwrap();
+    /// objects.validate().unwrap();
+    /// ```
+    pub fn validate(&self) -> Result<(), offset_alloc::InvariantError> {
+        let state = self.state.lock();
+        let label = &self.label;
+        let fail = |message: String| Err(offset_alloc::InvariantError { message });
+        let n = state.owners.len();
+        let lengths = (
+            state.objects.len(),
+            state.meshes.len(),
+            state.data.len() as usize,
+            state.records.len() as usize,
+        );
+        if lengths != (n, n, n, n) {
+            return fail(format!(
+                "{label}: {n} owners but (handles, meshes, data, records) = {lengths:?}"
+            ));
+        }
+        for (key, &dense) in state.objects.iter() {
+            if state.owners.get(dense as usize) != Some(&key) {
+                return fail(format!(
+                    "{label}: {:?} is at index {dense}, which another object owns",
+                    key.id(HandleKind::ObjectPool)
+                ));
+            }
+        }
+        let mut counts = vec![0u32; state.slab_counts.len()];
+        let mut orphans = 0;
+        for record in state.records.records() {
+            if record.index_count == 0 {
+                orphans += 1;
+            } else if let Some(count) = counts.get_mut(record.slab as usize) {
+                *count += 1;
+            } else {
+                return fail(format!(
+                    "{label}: a record draws from slab slot {}, past the {} counted",
+                    record.slab,
+                    counts.len()
+                ));
+            }
+        }
+        if counts != state.slab_counts || orphans != state.orphans {
+            return fail(format!(
+                "{label}: the records hold {counts:?} per slab and {orphans} orphans; the pool counts {:?} and {}",
+                state.slab_counts, state.orphans
+            ));
+        }
+        Ok(())
     }
 }
