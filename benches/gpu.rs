@@ -463,56 +463,50 @@ fn bench_upload(c: &mut Criterion, gpu: &Headless, backend: &str) {
     let mut group = c.benchmark_group(format!("upload-{backend}"));
     group.throughput(criterion::Throughput::Bytes(data.len() as u64));
     group.measurement_time(Duration::from_secs(8));
+    // Each frame: the timed work, then (untimed) the GPU's completion and `maintain`,
+    // which recalls the staging chunks as a frame loop would.
+    let frames = |n: u64, work: &mut dyn FnMut()| -> Duration {
+        (0..n)
+            .map(|_| {
+                let start = Instant::now();
+                work();
+                let elapsed = start.elapsed();
+                wait(gpu);
+                arena.maintain();
+                elapsed
+            })
+            .sum()
+    };
     group.bench_function("batched_borrowed_16384x4KiB", |b| {
         b.iter_custom(|n| {
-            (0..n)
-                .map(|_| {
-                    let start = Instant::now();
-                    let mut batch = arena.batch();
-                    for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
-                        batch.write_borrowed(*h, 0, chunk).expect("write");
-                    }
-                    black_box(batch.submit().expect("submit"));
-                    let elapsed = start.elapsed();
-                    wait(gpu);
-                    arena.maintain();
-                    elapsed
-                })
-                .sum()
+            frames(n, &mut || {
+                let mut batch = arena.batch();
+                for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                    batch.write_borrowed(*h, 0, chunk).expect("write");
+                }
+                black_box(batch.submit().expect("submit"));
+            })
         })
     });
     group.bench_function("batched_16384x4KiB", |b| {
         b.iter_custom(|n| {
-            (0..n)
-                .map(|_| {
-                    let start = Instant::now();
-                    let mut batch = arena.batch();
-                    for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
-                        batch.write(*h, 0, chunk).expect("write");
-                    }
-                    black_box(batch.submit().expect("submit"));
-                    let elapsed = start.elapsed();
-                    wait(gpu);
-                    arena.maintain(); // recalls the staging chunk, as a frame loop would
-                    elapsed
-                })
-                .sum()
+            frames(n, &mut || {
+                let mut batch = arena.batch();
+                for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                    batch.write(*h, 0, chunk).expect("write");
+                }
+                black_box(batch.submit().expect("submit"));
+            })
         })
     });
     group.bench_function("write_buffer_16384x4KiB", |b| {
         b.iter_custom(|n| {
-            (0..n)
-                .map(|_| {
-                    let start = Instant::now();
-                    for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
-                        arena.write(*h, 0, chunk).expect("write");
-                    }
-                    gpu.queue.submit([]);
-                    let elapsed = start.elapsed();
-                    wait(gpu);
-                    elapsed
-                })
-                .sum()
+            frames(n, &mut || {
+                for (h, chunk) in handles.iter().zip(data.chunks(UPLOAD_CHUNK)) {
+                    arena.write(*h, 0, chunk).expect("write");
+                }
+                gpu.queue.submit([]);
+            })
         })
     });
     // Generated data: a pattern computed per write, into a reused Vec then written,
@@ -521,41 +515,29 @@ fn bench_upload(c: &mut Criterion, gpu: &Headless, backend: &str) {
     group.bench_function("generated_vec_then_write_16384x4KiB", |b| {
         let mut scratch = vec![0u8; UPLOAD_CHUNK];
         b.iter_custom(|n| {
-            (0..n)
-                .map(|_| {
-                    let start = Instant::now();
-                    for (k, h) in handles.iter().enumerate() {
-                        for (byte, value) in scratch.iter_mut().zip(pattern(k)) {
-                            *byte = value;
-                        }
-                        arena.write(*h, 0, &scratch).expect("write");
+            frames(n, &mut || {
+                for (k, h) in handles.iter().enumerate() {
+                    for (byte, value) in scratch.iter_mut().zip(pattern(k)) {
+                        *byte = value;
                     }
-                    gpu.queue.submit([]);
-                    let elapsed = start.elapsed();
-                    wait(gpu);
-                    elapsed
-                })
-                .sum()
+                    arena.write(*h, 0, &scratch).expect("write");
+                }
+                gpu.queue.submit([]);
+            })
         })
     });
     group.bench_function("generated_write_with_16384x4KiB", |b| {
         b.iter_custom(|n| {
-            (0..n)
-                .map(|_| {
-                    let start = Instant::now();
-                    for (k, h) in handles.iter().enumerate() {
-                        arena
-                            .write_with(*h, 0, UPLOAD_CHUNK as u64, |bytes| {
-                                bytes.write_iter(pattern(k))
-                            })
-                            .expect("write_with");
-                    }
-                    gpu.queue.submit([]);
-                    let elapsed = start.elapsed();
-                    wait(gpu);
-                    elapsed
-                })
-                .sum()
+            frames(n, &mut || {
+                for (k, h) in handles.iter().enumerate() {
+                    arena
+                        .write_with(*h, 0, UPLOAD_CHUNK as u64, |bytes| {
+                            bytes.write_iter(pattern(k))
+                        })
+                        .expect("write_with");
+                }
+                gpu.queue.submit([]);
+            })
         })
     });
     let mut copy = vec![0u8; data.len()];
