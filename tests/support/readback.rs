@@ -48,6 +48,25 @@ pub fn differing_pixels(a: &[u8], b: &[u8]) -> usize {
     a.chunks(4).zip(b.chunks(4)).filter(|(x, y)| x != y).count()
 }
 
+/// How many pixels of two RGBA8 pictures differ by more than `tolerance` in any
+/// colour channel (alpha is ignored: a canvas is composited opaque).
+pub fn differing_rgb(a: &[u8], b: &[u8], tolerance: u8) -> usize {
+    a.chunks_exact(4)
+        .zip(b.chunks_exact(4))
+        .filter(|(x, y)| (0..3).any(|c| x[c].abs_diff(y[c]) > tolerance))
+        .count()
+}
+
+/// Pixels of an RGBA8 picture that differ from `background` by more than 8 in some
+/// colour channel: a crude count of what was drawn, to tell an empty picture from a
+/// scene.
+pub fn differing_from(picture: &[u8], background: [u8; 4]) -> usize {
+    picture
+        .chunks_exact(4)
+        .filter(|p| (0..3).any(|c| p[c].abs_diff(background[c]) > 8))
+        .count()
+}
+
 /// An RGBA8 texture's pixels as tightly packed rows, read back without blocking.
 pub fn texture_rgba8_async(
     device: &wgpu::Device,
@@ -115,4 +134,24 @@ pub fn map(device: &wgpu::Device, queue: &wgpu::Queue, buffer: &wgpu::Buffer) ->
     )
     .wait()
     .expect("map readback buffer")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differing_rgb_ignores_alpha_and_differences_within_the_tolerance() {
+        let a = [10, 20, 30, 255, 0, 0, 0, 255];
+        let b = [11, 20, 30, 0, 0, 9, 0, 255];
+        assert_eq!(differing_rgb(&a, &b, 1), 1);
+        assert_eq!(differing_rgb(&a, &b, 9), 0);
+    }
+
+    #[test]
+    fn differing_from_counts_pixels_away_from_the_background() {
+        let sky = [40, 50, 60, 255];
+        let picture = [40, 50, 60, 255, 200, 50, 60, 255, 44, 50, 60, 255];
+        assert_eq!(differing_from(&picture, sky), 1);
+    }
 }

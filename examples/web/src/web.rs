@@ -4,7 +4,7 @@
 use gpu_arena::headless::{DeviceLimits, Headless, HeadlessDescriptor};
 use gpu_arena::objects::CullPath;
 use gpu_suballoc::packed::PackedScene;
-use gpu_suballoc::shapes;
+use gpu_suballoc::{readback, shapes};
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -159,8 +159,8 @@ pub async fn draw_into_canvas(
         objects,
         visible: visible.len() as u32,
         calls: done.calls,
-        drawn_pixels: crate::differing_from(&picture, sky) as u32,
-        canvas_mismatch: crate::differing_rgb(&seen, &picture, 2) as u32,
+        drawn_pixels: readback::differing_from(&picture, sky) as u32,
+        canvas_mismatch: readback::differing_rgb(&seen, &picture, 2) as u32,
         width,
         height,
     })
