@@ -253,11 +253,21 @@ fn insert_each(gpu: &Headless, pool: &MeshPool<Vertex, u32>, m: &Meshes) {
 
 /// A pool with default sizes (growing as it fills), sharing `staging` if given.
 fn new_pool(gpu: &Headless, staging: Option<&Staging>) -> MeshPool<Vertex, u32> {
+    new_pool_with(gpu, staging, true)
+}
+
+/// [`new_pool`], with or without direct writes into its fresh buffers.
+fn new_pool_with(
+    gpu: &Headless,
+    staging: Option<&Staging>,
+    direct_writes: bool,
+) -> MeshPool<Vertex, u32> {
     MeshPool::new(
         &gpu.device,
         &gpu.queue,
         &MeshPoolDescriptor {
             staging: staging.cloned(),
+            direct_writes,
             ..Default::default()
         },
     )
@@ -347,15 +357,24 @@ fn phases(gpu: &Headless, m: &Meshes) {
     type Fill<'a> = &'a dyn Fn(&MeshPool<Vertex, u32>);
     let fills: [(&str, Fill<'_>); 2] = [("one insert per mesh", &each), ("insert_batch", &batch)];
     let reused = new_pool(gpu, None);
-    for (name, fill, reuse) in fills
+    // (name, fill, reused pool?, direct writes?)
+    let variants = fills
         .iter()
-        .map(|&(n, f)| (format!("new pool, {n}"), f, false))
+        .map(|&(n, f)| (format!("new pool, {n}"), f, false, true))
+        .chain(fills.iter().map(|&(n, f)| {
+            (
+                format!("new pool without direct writes, {n}"),
+                f,
+                false,
+                false,
+            )
+        }))
         .chain(
             fills
                 .iter()
-                .map(|&(n, f)| (format!("reused pool, {n}"), f, true)),
-        )
-    {
+                .map(|&(n, f)| (format!("reused pool, {n}"), f, true, true)),
+        );
+    for (name, fill, reuse, direct) in variants {
         if std::env::var("PHASE_ONLY").is_ok_and(|only| !name.contains(&only)) {
             continue;
         }
@@ -369,7 +388,7 @@ fn phases(gpu: &Headless, m: &Meshes) {
                 reused.maintain();
                 &reused
             } else {
-                fresh = new_pool(gpu, None);
+                fresh = new_pool_with(gpu, None, direct);
                 &fresh
             };
             let created = start.elapsed().as_secs_f64();

@@ -9,6 +9,7 @@ mod arena;
 mod bindless;
 mod compaction;
 mod deferred;
+mod direct;
 mod headless;
 mod leak_report;
 mod limits;

@@ -80,7 +80,14 @@ fn drawing_before_commit_is_refused_and_after_it_draws_everything() {
 #[test]
 fn per_mesh_inserts_land_in_two_merged_copies_per_slab() {
     on_every_adapter(|gpu| {
-        let pool = pool(gpu, MeshPoolDescriptor::default());
+        // Staged (no direct writes into the fresh slab): what is tested is the merge.
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                direct_writes: false,
+                ..Default::default()
+            },
+        );
         let meshes = scene::generate_meshes(200, 9);
         let handles: Vec<_> = meshes
             .iter()
@@ -163,6 +170,9 @@ fn growing_a_fresh_pool_before_its_first_commit_copies_nothing() {
             MeshPoolDescriptor {
                 initial_vertex_bytes: 256,
                 initial_index_bytes: 256,
+                // With direct writes the first 256 bytes land in place, and are
+                // copied once the slab outgrows them (tests/gpu/direct.rs).
+                direct_writes: false,
                 ..Default::default()
             },
         );

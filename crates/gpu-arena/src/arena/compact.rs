@@ -307,6 +307,7 @@ impl Arena {
         state.buffer_generation = state.buffer_generation.wrapping_add(1);
         // Everything live was copied; nothing past the last allocation holds data.
         state.written_end = state.used_end();
+        state.fresh = false;
         log::debug!(
             "{}: compacted, {} bytes in {} moves, {} copies",
             self.core.label,

@@ -47,6 +47,10 @@ pub(crate) struct Core {
     /// through the arena. For arenas whose owner writes only through the arena and
     /// realizes into its own encoder before use (the pools' slabs).
     pub deferred: bool,
+    /// A deferred arena whose owner may write straight into a fresh buffer mapped at
+    /// creation ([`crate::arena::mapped`]): set where the device has
+    /// `Features::MAPPABLE_PRIMARY_BUFFERS` and the owner asked for it.
+    pub direct: bool,
 }
 
 impl Core {
@@ -156,7 +160,8 @@ pub(crate) fn try_create_buffer(
     create_in_scopes(device, label, size, usage, false)
 }
 
-/// [`try_create_buffer`] for a buffer mapped at creation (staging chunks).
+/// [`try_create_buffer`] for a buffer mapped at creation (staging chunks, and the
+/// fresh buffers of [`crate::arena::mapped`]).
 pub(crate) fn try_create_buffer_mapped(
     device: &wgpu::Device,
     label: &str,

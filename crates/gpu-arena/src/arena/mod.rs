@@ -15,6 +15,7 @@ mod access;
 mod compact;
 pub(crate) mod core;
 mod lifetime;
+pub(crate) mod mapped;
 pub(crate) mod readback;
 pub(crate) mod state;
 mod stats;
@@ -210,11 +211,14 @@ impl Arena {
                 bind_alignment,
                 binding_limit,
                 deferred: false,
+                direct: false,
             },
             state: Mutex::new(State {
                 buffer,
                 capacity: initial,
                 written_end: 0,
+                mapped: None,
+                fresh: true,
                 allocator,
                 slots: SlotMap::new(HandleKind::Arena, id),
                 buffer_generation: 0,
@@ -229,14 +233,22 @@ impl Arena {
     }
 
     /// [`Self::new`] with deferred growth (see [`state`]): for owners that write only
-    /// through the arena and realize growth into their encoder before any use.
+    /// through the arena and realize growth into their encoder before any use. With
+    /// `direct`, and where the device has `Features::MAPPABLE_PRIMARY_BUFFERS`, the
+    /// owner's first writes may go straight into a buffer mapped at creation
+    /// ([`mapped`]).
     pub(crate) fn new_deferred(
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         desc: &ArenaDescriptor<'_>,
+        direct: bool,
     ) -> Result<Arena, ArenaError> {
         let mut arena = Arena::new(device, queue, desc)?;
         arena.core.deferred = true;
+        arena.core.direct = direct
+            && device
+                .features()
+                .contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
         Ok(arena)
     }
 

@@ -70,6 +70,12 @@ pub(crate) struct State {
     /// Deferred arenas: end of the bytes ever written through the arena (what
     /// realizing a growth must copy).
     pub written_end: u64,
+    /// Direct arenas: the whole buffer, mapped since its creation, while the owner
+    /// writes into it ([`crate::arena::mapped`]); `None` once unmapped.
+    pub mapped: Option<wgpu::BufferViewMut>,
+    /// Nothing was ever written into the buffer, by any path: a direct arena may
+    /// still replace it by a mapped one.
+    pub fresh: bool,
     pub allocator: Allocator,
     pub slots: SlotMap<Slot>,
     pub buffer_generation: u32,
@@ -219,6 +225,9 @@ impl State {
         core: &Core,
         encoder: Option<&mut wgpu::CommandEncoder>,
     ) -> Result<bool, ArenaError> {
+        // Every path that hands the buffer to the GPU comes through here: a buffer
+        // still mapped for direct writes is unmapped first (its data lands now).
+        self.unmap();
         match self.prepare_realize(core)? {
             Some(buffer) => {
                 self.finish_realize(core, buffer, encoder);
@@ -257,6 +266,7 @@ impl State {
     /// Notes that bytes up to `end` are written (what a deferred growth must copy).
     pub fn mark_written(&mut self, end: u64) {
         self.written_end = self.written_end.max(end);
+        self.fresh = false;
     }
 
     /// Swaps in `new_buffer`, holding the first `copy` bytes of the old one.
@@ -267,6 +277,7 @@ impl State {
         copy: u64,
         encoder: Option<&mut wgpu::CommandEncoder>,
     ) {
+        self.unmap();
         if copy > 0 {
             match encoder {
                 Some(encoder) => {

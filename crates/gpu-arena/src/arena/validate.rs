@@ -52,6 +52,16 @@ impl Arena {
             state.buffer.size(),
             state.capacity
         );
+        if let Some(view) = &state.mapped {
+            ensure!(
+                self.core.direct && view.len() as u64 == state.buffer.size() && !state.fresh,
+                "{label}: a mapped view of {} bytes over a buffer of {} (direct arena: {}, fresh: {})",
+                view.len(),
+                state.buffer.size(),
+                self.core.direct,
+                state.fresh
+            );
+        }
         let mut ranges = Vec::with_capacity(state.slots.len());
         let mut charged = 0u64;
         for (key, slot) in state.slots.iter() {

@@ -38,8 +38,12 @@ pub struct HeadlessDescriptor {
     /// Features the device must have. Default: none.
     pub required_features: wgpu::Features,
     /// Features enabled when the adapter has them. Default: the ones GPU-driven
-    /// drawing uses ([`crate::objects::CullPath`]): `INDIRECT_FIRST_INSTANCE` and
-    /// `MULTI_DRAW_INDIRECT_COUNT`.
+    /// drawing uses ([`crate::objects::CullPath`]), `INDIRECT_FIRST_INSTANCE` and
+    /// `MULTI_DRAW_INDIRECT_COUNT`, and `MAPPABLE_PRIMARY_BUFFERS`, which lets mesh
+    /// pools write new slabs in place
+    /// ([`crate::mesh_pool::MeshPoolDescriptor::direct_writes`]). That one is never
+    /// enabled on a discrete GPU unless required: there it would put such buffers in
+    /// slower host-visible memory.
     pub optional_features: wgpu::Features,
     /// Limits to open the device with. Default: `GPU_ARENA_LIMITS` if set (`adapter`
     /// or `webgpu`), else [`DeviceLimits::Adapter`].
@@ -56,7 +60,8 @@ impl Default for HeadlessDescriptor {
             allow_software: true,
             required_features: wgpu::Features::empty(),
             optional_features: wgpu::Features::INDIRECT_FIRST_INSTANCE
-                | wgpu::Features::MULTI_DRAW_INDIRECT_COUNT,
+                | wgpu::Features::MULTI_DRAW_INDIRECT_COUNT
+                | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS,
             limits: DeviceLimits::from_env(),
             label: "headless",
         }
@@ -327,10 +332,13 @@ impl Headless {
         info: wgpu::AdapterInfo,
         desc: &HeadlessDescriptor,
     ) -> Result<Self, HeadlessError> {
+        let mut optional = desc.optional_features & adapter.features();
+        if info.device_type == wgpu::DeviceType::DiscreteGpu {
+            optional.remove(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
+        }
         let device_desc = wgpu::DeviceDescriptor {
             label: Some(desc.label),
-            required_features: desc.required_features
-                | (desc.optional_features & adapter.features()),
+            required_features: desc.required_features | optional,
             required_limits: desc.limits.resolve(&adapter.limits()),
             ..Default::default()
         };

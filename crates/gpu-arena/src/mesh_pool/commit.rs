@@ -34,6 +34,8 @@ pub(crate) struct Pending {
     pub copies: Vec<PendingCopy>,
     /// Meshes whose data waits.
     pub meshes: usize,
+    /// Bytes written straight into mapped slab buffers since the last commit.
+    pub in_place_bytes: u64,
     /// Bumped by every commit: a mesh staged at the current epoch is waiting.
     pub epoch: u64,
 }
@@ -46,6 +48,7 @@ impl Pending {
             indices: staging.writer(),
             copies: Vec::new(),
             meshes: 0,
+            in_place_bytes: 0,
             epoch,
         }
     }
@@ -55,7 +58,7 @@ impl Pending {
 ///
 /// ```
 /// let report = gpu_arena::mesh_pool::CommitReport::default();
-/// assert_eq!((report.meshes, report.copies), (0, 0));
+/// assert_eq!((report.meshes, report.copies, report.in_place_bytes), (0, 0, 0));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CommitReport {
@@ -65,6 +68,11 @@ pub struct CommitReport {
     pub copies: usize,
     /// Bytes copied.
     pub bytes: u64,
+    /// Bytes written straight into mapped slab buffers since the last commit (see
+    /// [`crate::mesh_pool::MeshPoolDescriptor::direct_writes`]), meshes removed
+    /// meanwhile included: they needed no copy, and landed as the buffers were
+    /// unmapped (by this commit, or by an earlier draw or buffer access).
+    pub in_place_bytes: u64,
 }
 
 impl<V: Pod, I: IndexType> MeshPool<V, I> {
@@ -93,7 +101,10 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// pool.insert(&[[1.0; 3]; 3], &[0, 1, 2]).unwrap();
     /// let mut encoder = gpu.device.create_command_encoder(&Default::default());
     /// let report = pool.commit(&mut encoder).unwrap();
-    /// assert_eq!((report.meshes, report.copies), (2, 2)); // vertices and indices, merged
+    /// assert_eq!(report.meshes, 2);
+    /// // Vertices and indices: merged into two copies, or written in place (a fresh
+    /// // slab, where the device has MAPPABLE_PRIMARY_BUFFERS) and copied not at all.
+    /// assert!(report.copies == 2 || (report.copies, report.in_place_bytes) == (0, 84));
     /// gpu.queue.submit([encoder.finish()]);
     /// ```
     pub fn commit(&self, encoder: &mut wgpu::CommandEncoder) -> Result<CommitReport, ArenaError> {
@@ -122,6 +133,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         state: &mut PoolState<V, I>,
     ) -> Result<CommitReport, ArenaError> {
         if state.pending.meshes == 0 && state.pending.copies.is_empty() {
+            self.unmap_slabs(state)?;
             self.flush_records(state)?;
             return Ok(CommitReport::default());
         }
@@ -142,8 +154,12 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     ) -> Result<CommitReport, ArenaError> {
         let mut report = CommitReport {
             meshes: state.pending.meshes,
+            in_place_bytes: state.pending.in_place_bytes,
             ..Default::default()
         };
+        // Data written in place lands as its buffers are unmapped, before any copy
+        // (a growth copy reads it).
+        self.unmap_slabs(state)?;
         // Growths deferred since the last commit land first, in this encoder: every
         // copy the caller recorded into earlier encoders runs before them.
         // Every new buffer is created before any is swapped in: a refusal changes
@@ -190,6 +206,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         state.pending.vertices.close(encoder);
         state.pending.indices.close(encoder);
         state.pending.meshes = 0;
+        state.pending.in_place_bytes = 0;
         state.pending.epoch += 1;
         Ok(report)
     }
@@ -243,6 +260,16 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             k = next;
         }
         Ok((count, bytes))
+    }
+
+    /// Unmaps every slab buffer mapped for direct writes.
+    fn unmap_slabs(&self, state: &PoolState<V, I>) -> Result<(), ArenaError> {
+        for id in state.slabs.ids() {
+            let slab = &state.slabs.get(id, &self.label)?.slab;
+            slab.vertices.unmap();
+            slab.indices.unmap();
+        }
+        Ok(())
     }
 
     /// Writes every slab's changed draw records.

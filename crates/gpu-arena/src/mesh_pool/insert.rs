@@ -96,8 +96,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         Ok(self.register(state, slab, placed))
     }
 
-    /// Stages a placed mesh's data (vertices, then indices, in one staged range) and
-    /// notes the copies that will land it.
+    /// Writes a placed mesh's data: straight into its slab's buffers where they are
+    /// mapped for it ([`crate::arena::mapped`]), else staged (vertices and indices
+    /// each into their own staged range), noting the copies that will land it.
     fn stage(
         &self,
         state: &mut PoolState<V, I>,
@@ -107,24 +108,53 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         index_bytes: usize,
         fill: impl FnOnce(ElementWriter<'_, V>, ElementWriter<'_, I>),
     ) -> Result<(), ArenaError> {
+        let PoolState { slabs, pending, .. } = state;
+        let entry = slabs.get(slab, &self.label)?;
         let base = if self.shared.rebase {
-            let entry = state.slabs.get(slab, &self.label)?;
             Some(entry.slab.vertices.elements(placed.vertices)?.first)
         } else {
             None
         };
-        let pending = &mut state.pending;
-        let (vertex_range, vertex_view) = pending.vertices.stage_view(vertex_bytes as u64)?;
-        let (index_range, index_view) = pending.indices.stage_view(index_bytes as u64)?;
-        let index_writer = match base {
-            Some(base) => ElementWriter::adjusted(index_view, base, I::rebased),
-            None => ElementWriter::new(index_view),
-        };
-        fill(ElementWriter::new(vertex_view), index_writer);
-        for (indices, handle, range) in [
-            (false, placed.vertices.raw(), vertex_range),
-            (true, placed.indices.raw(), index_range),
-        ] {
+        let generations = (
+            entry.slab.vertices.buffer_generation(),
+            entry.slab.indices.buffer_generation(),
+        );
+        let (vertices, indices) = (placed.vertices.raw(), placed.indices.raw());
+        let (vb, ib) = (vertex_bytes as u64, index_bytes as u64);
+        let (staged, in_place) =
+            entry
+                .slab
+                .vertices
+                .with_direct(vertices, vb, |vertex_direct| {
+                    entry.slab.indices.with_direct(indices, ib, |index_direct| {
+                        let mut copies = [None, None];
+                        let in_place = vertex_direct.as_ref().map_or(0, |_| vb)
+                            + index_direct.as_ref().map_or(0, |_| ib);
+                        let vertex_view = match vertex_direct {
+                            Some(view) => view,
+                            None => {
+                                let (range, view) = pending.vertices.stage_view(vb)?;
+                                copies[0] = Some((false, vertices, range));
+                                view
+                            }
+                        };
+                        let index_view = match index_direct {
+                            Some(view) => view,
+                            None => {
+                                let (range, view) = pending.indices.stage_view(ib)?;
+                                copies[1] = Some((true, indices, range));
+                                view
+                            }
+                        };
+                        let index_writer = match base {
+                            Some(base) => ElementWriter::adjusted(index_view, base, I::rebased),
+                            None => ElementWriter::new(index_view),
+                        };
+                        fill(ElementWriter::new(vertex_view), index_writer);
+                        Ok::<_, ArenaError>((copies, in_place))
+                    })
+                })???;
+        for (indices, handle, range) in staged.into_iter().flatten() {
             pending.copies.push(PendingCopy {
                 slab,
                 indices,
@@ -134,7 +164,19 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 size: range.size,
             });
         }
+        pending.in_place_bytes += in_place;
         pending.meshes += 1;
+        // A buffer mapped for this insert replaced the slab's fresh one.
+        let now = (
+            entry.slab.vertices.buffer_generation(),
+            entry.slab.indices.buffer_generation(),
+        );
+        if now != generations {
+            if let Ok(entry) = slabs.get_mut(slab, &self.label) {
+                entry.slab.buffers_changed();
+            }
+            slabs.touch(slab);
+        }
         Ok(())
     }
 
@@ -170,6 +212,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 rebase: self.shared.rebase,
                 // A dedicated slab's mesh starts at vertex 0: rebasing adds nothing.
                 max_vertices: u64::MAX,
+                direct: self.shared.direct,
             };
             state
                 .slabs

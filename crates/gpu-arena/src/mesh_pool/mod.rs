@@ -138,6 +138,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             growth_factor: desc.growth_factor,
             rebase,
             max_vertices: if rebase { I::MAX_VERTICES } else { u64::MAX },
+            direct: desc.direct_writes,
         };
         let staging = desc.staging.clone().unwrap_or_else(|| {
             Staging::new(

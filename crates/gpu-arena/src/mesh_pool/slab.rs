@@ -27,6 +27,8 @@ pub(crate) struct SlabSizes {
     pub rebase: bool,
     /// Most vertices the vertex buffer may hold (65,536 for rebased `u16` slabs).
     pub max_vertices: u64,
+    /// Inserts may write straight into fresh mapped buffers (`arena::mapped`).
+    pub direct: bool,
 }
 
 /// Where a mesh was placed in a slab.
@@ -77,6 +79,7 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
                     staging: Some(staging.clone()),
                     ..Default::default()
                 },
+                sizes.direct,
             )
         };
         let vertex_max = sizes

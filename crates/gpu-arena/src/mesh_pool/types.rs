@@ -94,6 +94,16 @@ pub struct MeshPoolDescriptor<'a> {
     /// Staging memory to share with other pools and arenas (warm chunks, one bound).
     /// Default: `None` (the pool makes its own, maintained by its `maintain`).
     pub staging: Option<Staging>,
+    /// Where the device has `Features::MAPPABLE_PRIMARY_BUFFERS` enabled, inserts
+    /// into a slab buffer that holds nothing yet (a new pool's, a new slab's, a
+    /// large mesh's own) are written straight into that buffer, created mapped at
+    /// the slab's whole size: one copy instead of two, and no GPU copy. Everything
+    /// else is staged. On software and unified-memory adapters this is the fast way
+    /// to fill a new pool; on a discrete GPU the feature puts such buffers in slower
+    /// host-visible memory, so do not enable it there ([`crate::headless`] enables
+    /// it only on CPU and integrated adapters). Nothing changes where the device
+    /// lacks the feature (WebGPU, WebGL2, wgpu's GL backend). Default: true.
+    pub direct_writes: bool,
 }
 
 impl Default for MeshPoolDescriptor<'_> {
@@ -110,6 +120,7 @@ impl Default for MeshPoolDescriptor<'_> {
             draw: DrawPath::Auto,
             rebase_indices: false,
             staging: None,
+            direct_writes: true,
         }
     }
 }
@@ -231,6 +242,8 @@ pub struct MeshPoolStats {
     pub capacity: u64,
     /// Bytes growth has copied from old vertex and index buffers into new ones. Growth
     /// lands at the commit, once however often the slab grew since the last one, and
-    /// copies only data committed before: filling a fresh pool copies nothing.
+    /// copies only data committed before: filling a fresh pool copies nothing, except
+    /// that with direct writes the meshes written in place into a slab's first buffer
+    /// are copied once if the slab outgrows it before the commit.
     pub growth_bytes_copied: u64,
 }

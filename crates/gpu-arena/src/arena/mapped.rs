@@ -1,0 +1,107 @@
+//! Direct writes: a pool's slab arena on a device with
+//! `Features::MAPPABLE_PRIMARY_BUFFERS` (software and unified-memory adapters) may
+//! take its data straight into its buffer, with no staging copy and no GPU copy.
+//!
+//! Only a *fresh* buffer qualifies, one that nothing was ever written into: the
+//! first write replaces it by a buffer of the arena's whole capacity created mapped
+//! (`MAP_WRITE` added to its usage), and writes that fall inside that buffer go into
+//! the mapping. A buffer mapped at creation cannot be in use by the GPU, so nothing
+//! waits and nothing can race. Every path that gives the buffer to the GPU goes
+//! through [`State::realize`], which unmaps it first: from then on the data is in
+//! the buffer, and later writes take the staged path. Ranges past the mapped buffer
+//! (the arena grew meanwhile) are staged too, and land after the growth copy.
+//! A long-lived arena that was written once never maps again: mapping an existing
+//! buffer means waiting for the GPU, and a refill is cheaper staged than through a
+//! cold buffer (fresh memory costs a page fault per 4 KiB).
+
+use crate::arena::Arena;
+use crate::arena::core::{Core, try_create_buffer_mapped};
+use crate::arena::state::State;
+use crate::error::ArenaError;
+use crate::handle::ArenaHandle;
+
+impl State {
+    /// The mapped bytes `offset..offset + len`, when the arena writes directly and
+    /// the range lies in its mapped buffer; maps a fresh buffer first if need be.
+    /// `None`: stage the write instead.
+    fn direct_bytes(
+        &mut self,
+        core: &Core,
+        offset: u64,
+        len: u64,
+        reserved: u64,
+    ) -> Option<wgpu::WriteOnly<'_, [u8]>> {
+        if !core.direct {
+            return None;
+        }
+        if self.mapped.is_none() && self.fresh {
+            self.map_fresh(core);
+        }
+        if offset + reserved > self.buffer.size() {
+            return None;
+        }
+        let view = self.mapped.as_mut()?;
+        self.written_end = self.written_end.max(offset + reserved);
+        let (start, end) = (offset as usize, (offset + len) as usize);
+        if reserved > len {
+            // The allocation's padding: the buffer is zeroed already, but a hole
+            // reused after a removal may hold an earlier mesh's bytes.
+            view.slice(end..(offset + reserved) as usize).fill(0);
+        }
+        Some(view.slice(start..end))
+    }
+
+    /// Replaces the fresh buffer by one of the arena's capacity, mapped at creation.
+    /// A device that refuses it leaves the arena as it was (writes are staged).
+    fn map_fresh(&mut self, core: &Core) {
+        self.fresh = false;
+        let usage = core.usage | wgpu::BufferUsages::MAP_WRITE;
+        let buffer = match try_create_buffer_mapped(&core.device, &core.label, self.capacity, usage)
+        {
+            Ok(buffer) => buffer,
+            Err(reason) => {
+                log::warn!(
+                    "{}: no mapped buffer, staging instead: {reason}",
+                    core.label
+                );
+                return;
+            }
+        };
+        let Ok(view) = buffer.slice(..).get_mapped_range_mut() else {
+            return;
+        };
+        self.buffer = buffer;
+        self.buffer_generation = self.buffer_generation.wrapping_add(1);
+        self.mapped = Some(view);
+    }
+
+    /// Ends direct writes: the mapped buffer's data lands (no-op when none is mapped).
+    pub fn unmap(&mut self) {
+        if self.mapped.take().is_some() {
+            self.buffer.unmap();
+        }
+    }
+}
+
+impl Arena {
+    /// Runs `write` on the bytes of `handle`'s allocation (its first `len`) in the
+    /// mapped buffer when the write can go there directly, else on `None` (the
+    /// caller stages it). The lock is held meanwhile.
+    pub(crate) fn with_direct<R>(
+        &self,
+        handle: ArenaHandle,
+        len: u64,
+        write: impl FnOnce(Option<wgpu::WriteOnly<'_, [u8]>>) -> R,
+    ) -> Result<R, ArenaError> {
+        let mut state = self.state.lock();
+        let slot = state.resolve(&self.core, handle)?;
+        let (offset, reserved) = (slot.offset, slot.size);
+        debug_assert!(len <= reserved);
+        Ok(write(state.direct_bytes(&self.core, offset, len, reserved)))
+    }
+
+    /// Ends direct writes into this arena (see [`State::unmap`]).
+    pub(crate) fn unmap(&self) {
+        self.state.lock().unmap();
+    }
+}

@@ -1,0 +1,240 @@
+//! GPU tests of direct writes (`MeshPoolDescriptor::direct_writes`): where the device
+//! has `MAPPABLE_PRIMARY_BUFFERS` (lavapipe here), inserts into a slab buffer that
+//! holds nothing yet go straight into it, mapped at creation; everything else is
+//! staged. Either way every mesh reads back and draws as inserted, and nothing that
+//! touches a mapped buffer raises a validation error (wgpu's default handler panics).
+
+use gpu_arena::headless::Headless;
+use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
+use gpu_suballoc::on_every_adapter;
+use gpu_suballoc::readback::differing_pixels;
+use gpu_suballoc::reference::PerMeshBuffers;
+use gpu_suballoc::scene::{self, ColorVertex, Mesh, Renderer};
+
+/// Whether pools on `gpu` write in place. Lavapipe must: otherwise the direct path
+/// would go untested on CI without anyone noticing.
+fn writes_in_place(gpu: &Headless) -> bool {
+    let direct = gpu
+        .device
+        .features()
+        .contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
+    if gpu.info.backend == wgpu::Backend::Vulkan && gpu.info.device_type == wgpu::DeviceType::Cpu {
+        assert!(
+            direct,
+            "the headless device enables MAPPABLE_PRIMARY_BUFFERS on lavapipe"
+        );
+    }
+    direct
+}
+
+fn pool(gpu: &Headless, desc: MeshPoolDescriptor<'_>) -> MeshPool<ColorVertex, u32> {
+    MeshPool::new(&gpu.device, &gpu.queue, &desc).expect("pool")
+}
+
+fn list(meshes: &[Mesh]) -> Vec<(&[ColorVertex], &[u32])> {
+    meshes
+        .iter()
+        .map(|m| (&m.vertices[..], &m.indices[..]))
+        .collect()
+}
+
+fn bytes(meshes: &[Mesh]) -> u64 {
+    meshes
+        .iter()
+        .map(|m| (size_of_val(&m.vertices[..]) + size_of_val(&m.indices[..])) as u64)
+        .sum()
+}
+
+fn check_reads(
+    pool: &MeshPool<ColorVertex, u32>,
+    handles: &[gpu_arena::mesh_pool::MeshHandle],
+    meshes: &[Mesh],
+) {
+    for (h, m) in handles.iter().zip(meshes) {
+        let (v, i) = pool.read_mesh(*h).unwrap();
+        assert!(
+            v == m.vertices && i == m.indices,
+            "a mesh reads back as inserted"
+        );
+    }
+}
+
+#[test]
+fn a_new_pools_batch_lands_in_place_with_no_copy() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(120, 5);
+        let pool = pool(gpu, MeshPoolDescriptor::default());
+        let handles = pool.insert_batch(&list(&meshes)).unwrap();
+        pool.validate().unwrap();
+        let report = pool.commit_now().unwrap();
+        if writes_in_place(gpu) {
+            assert_eq!(report.in_place_bytes, bytes(&meshes), "every byte in place");
+            assert_eq!(report.copies, 0, "nothing to copy");
+        } else {
+            assert_eq!(report.in_place_bytes, 0);
+            assert!(report.copies > 0);
+        }
+        pool.validate().unwrap();
+        check_reads(&pool, &handles, &meshes);
+    });
+}
+
+#[test]
+fn direct_writes_off_stages_everything() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(40, 6);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                direct_writes: false,
+                ..Default::default()
+            },
+        );
+        let handles = pool.insert_batch(&list(&meshes)).unwrap();
+        let report = pool.commit_now().unwrap();
+        assert_eq!(report.in_place_bytes, 0);
+        assert_eq!(report.bytes, bytes(&meshes), "all of it copied");
+        check_reads(&pool, &handles, &meshes);
+    });
+}
+
+#[test]
+fn inserts_past_the_mapped_buffer_are_staged_and_land_after_its_growth() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(150, 8);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                initial_vertex_bytes: 4096,
+                initial_index_bytes: 1024,
+                draw: DrawPath::for_adapter(&gpu.adapter),
+                ..Default::default()
+            },
+        );
+        let handles: Vec<_> = meshes
+            .iter()
+            .map(|m| {
+                let h = pool.insert(&m.vertices, &m.indices).unwrap();
+                pool.validate().unwrap();
+                h
+            })
+            .collect();
+        let report = pool.commit_now().unwrap();
+        assert_eq!(pool.stats().slabs, 1, "one slab, grown");
+        if writes_in_place(gpu) {
+            assert!(
+                report.in_place_bytes > 0 && report.in_place_bytes < bytes(&meshes),
+                "the first meshes in place, the rest staged: {report:?}"
+            );
+        }
+        assert_eq!(report.in_place_bytes + report.bytes, bytes(&meshes));
+        assert!(pool.stats().growth_bytes_copied > 0 || !writes_in_place(gpu));
+        pool.validate().unwrap();
+        check_reads(&pool, &handles, &meshes);
+        // And the picture is the one drawn from a buffer per mesh.
+        let renderer = Renderer::new(&gpu.device, 128, 128);
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
+        let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
+        let reference = PerMeshBuffers::new(
+            &gpu.device,
+            meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
+        );
+        renderer.render(&gpu.device, &gpu.queue, |pass| reference.draw(pass));
+        let expected = renderer.read_pixels(&gpu.device, &gpu.queue);
+        assert_eq!(differing_pixels(&pooled, &expected), 0);
+    });
+}
+
+#[test]
+fn a_refilled_pool_stages_into_its_existing_buffers() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(60, 9);
+        let pool = pool(gpu, MeshPoolDescriptor::default());
+        pool.insert_batch(&list(&meshes)).unwrap();
+        pool.commit_now().unwrap();
+        let buffer = pool.slabs().unwrap()[0].vertex_buffer.clone();
+        pool.clear();
+        let handles = pool.insert_batch(&list(&meshes)).unwrap();
+        let report = pool.commit_now().unwrap();
+        assert_eq!(
+            report.in_place_bytes, 0,
+            "a used buffer is never mapped again"
+        );
+        assert!(
+            pool.slabs().unwrap()[0].vertex_buffer == buffer,
+            "no fresh buffer: the warm one is refilled"
+        );
+        check_reads(&pool, &handles, &meshes);
+    });
+}
+
+#[test]
+fn a_large_meshs_own_slab_is_written_in_place() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(3, 10);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                dedicated_bytes: 64,
+                ..Default::default()
+            },
+        );
+        let handles: Vec<_> = meshes
+            .iter()
+            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
+            .collect();
+        assert_eq!(pool.stats().dedicated_slabs, 3);
+        let report = pool.commit_now().unwrap();
+        if writes_in_place(gpu) {
+            assert_eq!(report.in_place_bytes, bytes(&meshes));
+        }
+        check_reads(&pool, &handles, &meshes);
+    });
+}
+
+#[test]
+fn drawing_after_removing_every_pending_mesh_unmaps_first() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(4, 11);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                draw: DrawPath::for_adapter(&gpu.adapter),
+                ..Default::default()
+            },
+        );
+        let handles: Vec<_> = meshes
+            .iter()
+            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
+            .collect();
+        for h in handles {
+            pool.remove(h).unwrap();
+        }
+        assert_eq!(pool.pending(), 0, "nothing waits: drawing is allowed");
+        // The slab's buffer may still be mapped: binding it must unmap it, or the
+        // submission would be a validation error.
+        let renderer = Renderer::new(&gpu.device, 32, 32);
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
+        let slabs = pool.slabs().unwrap();
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        encoder.clear_buffer(&slabs[0].vertex_buffer, 0, None);
+        gpu.queue.submit([encoder.finish()]);
+        pool.validate().unwrap();
+        // Later inserts are staged into the now unmapped buffer, and read back.
+        let h = pool
+            .insert(&meshes[0].vertices, &meshes[0].indices)
+            .unwrap();
+        let report = pool.commit_now().unwrap();
+        assert_eq!(report.bytes, bytes(&meshes[..1]), "staged: {report:?}");
+        let removed = if writes_in_place(gpu) {
+            bytes(&meshes)
+        } else {
+            0
+        };
+        assert_eq!(
+            report.in_place_bytes, removed,
+            "the removed meshes' bytes count"
+        );
+        check_reads(&pool, &[h], &meshes[..1]);
+    });
+}
