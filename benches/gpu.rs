@@ -4,7 +4,8 @@
 //! * `pack/*`: 10,000 small meshes (16..256 vertices of 32 bytes, u32 indices, about
 //!   49.5 MiB) into a `MeshPool`: a new pool (defaults) with one `insert` per mesh (with
 //!   its own staging, and with a warm staging shared across pools), a new pool with
-//!   `insert_batch` (defaults, and pre-sized), and a reused pool (`clear`, then
+//!   `insert_batch` (defaults, without direct writes into fresh buffers, and
+//!   pre-sized), and a reused pool (`clear`, then
 //!   `insert_batch` or per-mesh `insert`); versus one vertex and one index buffer per
 //!   mesh with `create_buffer_init`. Commit, upload and GPU completion included. A
 //!   printed breakdown gives where a new and a reused pool's time goes, phase by
@@ -320,6 +321,17 @@ fn bench_pack(c: &mut Criterion, gpu: &Headless, backend: &str, m: &Meshes) {
             BatchSize::PerIteration,
         )
     });
+    group.bench_function("new_pool_insert_batch_no_direct_writes", |b| {
+        b.iter_batched(
+            || (),
+            |_| {
+                let pool = new_pool_with(gpu, None, false);
+                fill(gpu, &pool, m);
+                pool
+            },
+            BatchSize::PerIteration,
+        )
+    });
     group.bench_function("new_pool_presized_insert_batch", |b| {
         b.iter_batched(|| (), |_| pack(gpu, m), BatchSize::PerIteration)
     });
@@ -622,6 +634,7 @@ fn report(backend: &str, moved_mib: f64, since: SystemTime) {
             "new_pool_insert",
             "new_pool_insert_shared_staging",
             "new_pool_insert_batch",
+            "new_pool_insert_batch_no_direct_writes",
             "new_pool_presized_insert_batch",
             "reused_pool_insert_batch",
             "reused_pool_insert",

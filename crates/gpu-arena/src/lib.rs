@@ -20,7 +20,8 @@
 //!   [`GpuTable`] of draw records each, drawn with one `multi_draw_indexed_indirect`
 //!   per slab; large meshes get a slab of their own; displaced meshes are reported;
 //!   inserts are staged and land at [`mesh_pool::MeshPool::commit`], into the
-//!   caller's encoder, with the growth they caused;
+//!   caller's encoder, with the growth they caused (or, into a fresh slab where the
+//!   device has `MAPPABLE_PRIMARY_BUFFERS`, are written in place);
 //! * [`bindless::BindlessPool`]: variable-size records plus `(offset, len)` tables,
 //!   one bind group and one dispatch per slab;
 //! * [`objects::ObjectPool`]: instances of a mesh pool's meshes with per-object data

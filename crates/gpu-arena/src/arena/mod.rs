@@ -94,6 +94,17 @@ impl Arena {
         queue: &wgpu::Queue,
         desc: &ArenaDescriptor<'_>,
     ) -> Result<Arena, ArenaError> {
+        Arena::new_with(device, queue, desc, false)
+    }
+
+    /// [`Self::new`]; with `placeholder`, the buffer starts at 4 bytes (a deferred
+    /// arena's first use creates the real one at its capacity).
+    fn new_with(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        desc: &ArenaDescriptor<'_>,
+        placeholder: bool,
+    ) -> Result<Arena, ArenaError> {
         let id = next_owner();
         let label = desc
             .label
@@ -191,7 +202,8 @@ impl Arena {
                 },
             )
         });
-        let buffer = try_create_buffer(device, &label, initial, usage).map_err(|reason| {
+        let first = if placeholder { UNIT } else { initial };
+        let buffer = try_create_buffer(device, &label, first, usage).map_err(|reason| {
             ArenaError::Device {
                 label: label.clone(),
                 requested: initial,
@@ -243,12 +255,16 @@ impl Arena {
         desc: &ArenaDescriptor<'_>,
         direct: bool,
     ) -> Result<Arena, ArenaError> {
-        let mut arena = Arena::new(device, queue, desc)?;
-        arena.core.deferred = true;
-        arena.core.direct = direct
+        // A direct arena's first write maps a buffer of its whole capacity; until
+        // then a placeholder stands in (a first use before any write realizes the
+        // real buffer, as for any deferred growth).
+        let direct = direct
             && device
                 .features()
                 .contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
+        let mut arena = Arena::new_with(device, queue, desc, direct)?;
+        arena.core.deferred = true;
+        arena.core.direct = direct;
         Ok(arena)
     }
 

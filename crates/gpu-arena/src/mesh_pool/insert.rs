@@ -1,8 +1,10 @@
 //! Inserting meshes. Every insert reserves its ranges and its draw record at once and
 //! stages its data into the pool's warm staging memory; [`MeshPool::commit`] later
-//! lands all staged inserts with few copies (adjacent ranges merge). Inserts one at a
-//! time, from a closure that writes straight into staging memory, or in batches; all
-//! are all-or-nothing, across slabs.
+//! lands all staged inserts with few copies (adjacent ranges merge). Into a slab
+//! buffer that holds nothing yet, and where the device allows it, the data is written
+//! in place instead ([`crate::arena::mapped`]). Inserts one at a time, from a closure
+//! that writes straight into staging (or mapped) memory, or in batches; all are
+//! all-or-nothing, across slabs.
 
 use bytemuck::Pod;
 
