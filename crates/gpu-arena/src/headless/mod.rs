@@ -332,13 +332,9 @@ impl Headless {
         info: wgpu::AdapterInfo,
         desc: &HeadlessDescriptor,
     ) -> Result<Self, HeadlessError> {
-        let mut optional = desc.optional_features & adapter.features();
-        if info.device_type == wgpu::DeviceType::DiscreteGpu {
-            optional.remove(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
-        }
         let device_desc = wgpu::DeviceDescriptor {
             label: Some(desc.label),
-            required_features: desc.required_features | optional,
+            required_features: features_to_enable(desc, adapter.features(), info.device_type),
             required_limits: desc.limits.resolve(&adapter.limits()),
             ..Default::default()
         };
@@ -429,9 +425,54 @@ impl Headless {
     }
 }
 
+/// The features a device is opened with: the required ones, and the optional ones
+/// the adapter has, less `MAPPABLE_PRIMARY_BUFFERS` on a discrete GPU (there it
+/// would put mappable vertex and index buffers in slower host-visible memory).
+fn features_to_enable(
+    desc: &HeadlessDescriptor,
+    adapter: wgpu::Features,
+    device_type: wgpu::DeviceType,
+) -> wgpu::Features {
+    let mut optional = desc.optional_features & adapter;
+    if device_type == wgpu::DeviceType::DiscreteGpu {
+        optional.remove(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
+    }
+    desc.required_features | optional
+}
+
 #[cfg(test)]
 mod tests {
-    use super::rank;
+    use super::{HeadlessDescriptor, features_to_enable, rank};
+
+    #[test]
+    fn mappable_primary_buffers_are_enabled_everywhere_but_on_discrete_gpus() {
+        use wgpu::DeviceType::*;
+        let mappable = wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
+        let desc = HeadlessDescriptor::default();
+        for (device_type, enabled) in [
+            (Cpu, true),
+            (IntegratedGpu, true),
+            (VirtualGpu, true),
+            (Other, true),
+            (DiscreteGpu, false),
+        ] {
+            let features = features_to_enable(&desc, wgpu::Features::all(), device_type);
+            assert_eq!(features.contains(mappable), enabled, "{device_type:?}");
+        }
+        let lacking = features_to_enable(&desc, wgpu::Features::empty(), Cpu);
+        assert!(
+            lacking.is_empty(),
+            "optional features the adapter lacks stay off"
+        );
+        let required = HeadlessDescriptor {
+            required_features: mappable,
+            ..Default::default()
+        };
+        assert!(
+            features_to_enable(&required, wgpu::Features::empty(), DiscreteGpu).contains(mappable),
+            "a required feature is always asked for"
+        );
+    }
 
     #[test]
     fn hardware_adapters_rank_before_software_ones() {
