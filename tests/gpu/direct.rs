@@ -146,6 +146,54 @@ fn inserts_past_the_mapped_buffer_are_staged_and_land_after_its_growth() {
 }
 
 #[test]
+fn a_used_slab_that_grows_stages_its_new_meshes_and_keeps_the_old_ones() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(160, 14);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                initial_vertex_bytes: 2048,
+                initial_index_bytes: 512,
+                ..Default::default()
+            },
+        );
+        let first: Vec<_> = meshes[..10]
+            .iter()
+            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
+            .collect();
+        pool.commit_now().unwrap();
+        // The slab's buffers are in use now; these outgrow them.
+        let mut later: Vec<_> = meshes[10..]
+            .iter()
+            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
+            .collect();
+        // Some of them go before the commit: their kept bytes must be skipped.
+        for h in later.drain(40..60) {
+            pool.remove(h).unwrap();
+        }
+        pool.validate().unwrap();
+        let report = pool.commit_now().unwrap();
+        pool.validate().unwrap();
+        // The slab's buffer was written: nothing maps it again, and the grown
+        // buffer gets the new meshes by staged copies after the growth copy.
+        assert_eq!(report.in_place_bytes, 0, "{report:?}");
+        assert!(report.copies > 0);
+        let live = meshes[..50].iter().chain(&meshes[70..]);
+        for (h, m) in first.iter().chain(&later).zip(live) {
+            let (v, i) = pool.read_mesh(*h).unwrap();
+            assert!(
+                v == m.vertices && i == m.indices,
+                "a mesh reads back as inserted"
+            );
+        }
+        assert!(
+            pool.stats().growth_bytes_copied > 0,
+            "the first meshes were copied"
+        );
+    });
+}
+
+#[test]
 fn a_refilled_pool_stages_into_its_existing_buffers() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(60, 9);
