@@ -394,7 +394,8 @@ fn phases(gpu: &Headless, m: &Meshes) {
         }
         let mut best = [f64::MAX; 4];
         let mut all = Vec::new();
-        for _ in 0..std::env::var("PHASE_RUNS").map_or(5, |v| v.parse().unwrap()) {
+        let runs: usize = std::env::var("PHASE_RUNS").map_or(5, |v| v.parse().unwrap());
+        for _ in 0..runs {
             let start = Instant::now();
             let fresh;
             let pool = if reuse {
@@ -423,7 +424,7 @@ fn phases(gpu: &Headless, m: &Meshes) {
             }
         }
         println!(
-            "{name}, by phase (fastest of 5, ms): create or clear {:.2}, insert {:.2}, commit {:.2}, GPU {:.2}",
+            "{name}, by phase (fastest of {runs}, ms): create or clear {:.2}, insert {:.2}, commit {:.2}, GPU {:.2}",
             best[0], best[1], best[2], best[3]
         );
         if std::env::var("PHASE_RUNS").is_ok() {

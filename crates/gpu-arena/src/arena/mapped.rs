@@ -22,20 +22,22 @@ use crate::handle::ArenaHandle;
 
 impl State {
     /// The mapped bytes `offset..offset + len`, when the arena writes directly and
-    /// the range lies in its mapped buffer; maps a fresh buffer first if need be.
-    /// `None`: stage the write instead.
+    /// the range lies in its mapped buffer; maps a fresh buffer first if need be
+    /// (then sets `replaced`). `None`: stage the write instead.
     fn direct_bytes(
         &mut self,
         core: &Core,
         offset: u64,
         len: u64,
         reserved: u64,
+        replaced: &mut bool,
     ) -> Option<wgpu::WriteOnly<'_, [u8]>> {
         if !core.direct {
             return None;
         }
         if self.mapped.is_none() && self.fresh {
             self.map_fresh(core);
+            *replaced = self.mapped.is_some();
         }
         if offset + reserved > self.buffer.size() {
             return None;
@@ -86,18 +88,21 @@ impl State {
 impl Arena {
     /// Runs `write` on the bytes of `handle`'s allocation (its first `len`) in the
     /// mapped buffer when the write can go there directly, else on `None` (the
-    /// caller stages it). The lock is held meanwhile.
+    /// caller stages it). The lock is held meanwhile. Also says whether the buffer
+    /// was replaced (a fresh one mapped for this write).
     pub(crate) fn with_direct<R>(
         &self,
         handle: ArenaHandle,
         len: u64,
         write: impl FnOnce(Option<wgpu::WriteOnly<'_, [u8]>>) -> R,
-    ) -> Result<R, ArenaError> {
+    ) -> Result<(R, bool), ArenaError> {
         let mut state = self.state.lock();
         let slot = state.resolve(&self.core, handle)?;
         let (offset, reserved) = (slot.offset, slot.size);
         debug_assert!(len <= reserved);
-        Ok(write(state.direct_bytes(&self.core, offset, len, reserved)))
+        let mut replaced = false;
+        let bytes = state.direct_bytes(&self.core, offset, len, reserved, &mut replaced);
+        Ok((write(bytes), replaced))
     }
 
     /// Ends direct writes into this arena (see [`State::unmap`]).

@@ -183,24 +183,30 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             }
             state.slabs.touch(id);
         }
-        let mut copies = std::mem::take(&mut state.pending.copies);
-        // Usually already grouped (inserts go to the newest slab): checked first.
-        let group_of = |c: &PendingCopy| (c.slab.key.slot, c.indices);
-        if !copies.is_sorted_by_key(group_of) {
-            copies.sort_by_key(group_of);
-        }
-        let mut start = 0;
-        while start < copies.len() {
-            let group = (copies[start].slab, copies[start].indices);
-            let end = start
-                + copies[start..]
-                    .iter()
-                    .take_while(|c| (c.slab, c.indices) == group)
-                    .count();
-            let runs = self.record_group(state, &copies[start..end], encoder)?;
-            report.copies += runs.0;
-            report.bytes += runs.1;
-            start = end;
+        // Vertex and index copies alternate; apart, each is usually already grouped
+        // by slab (inserts go to the newest one): checked before sorting.
+        let (index_copies, vertex_copies): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut state.pending.copies)
+                .into_iter()
+                .partition(|c| c.indices);
+        for mut copies in [vertex_copies, index_copies] {
+            let slab_of = |c: &PendingCopy| c.slab.key.slot;
+            if !copies.is_sorted_by_key(slab_of) {
+                copies.sort_by_key(slab_of);
+            }
+            let mut start = 0;
+            while start < copies.len() {
+                let group = copies[start].slab;
+                let end = start
+                    + copies[start..]
+                        .iter()
+                        .take_while(|c| c.slab == group)
+                        .count();
+                let runs = self.record_group(state, &copies[start..end], encoder)?;
+                report.copies += runs.0;
+                report.bytes += runs.1;
+                start = end;
+            }
         }
         self.flush_records(state)?;
         state.pending.vertices.close(encoder);

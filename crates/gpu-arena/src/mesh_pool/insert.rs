@@ -117,13 +117,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         } else {
             None
         };
-        let generations = (
-            entry.slab.vertices.buffer_generation(),
-            entry.slab.indices.buffer_generation(),
-        );
         let (vertices, indices) = (placed.vertices.raw(), placed.indices.raw());
         let (vb, ib) = (vertex_bytes as u64, index_bytes as u64);
-        let (staged, in_place) =
+        let (inner, vertex_replaced) =
             entry
                 .slab
                 .vertices
@@ -155,7 +151,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                         fill(ElementWriter::new(vertex_view), index_writer);
                         Ok::<_, ArenaError>((copies, in_place))
                     })
-                })???;
+                })?;
+        let (result, index_replaced) = inner?;
+        let (staged, in_place) = result?;
         for (indices, handle, range) in staged.into_iter().flatten() {
             pending.copies.push(PendingCopy {
                 slab,
@@ -169,11 +167,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         pending.in_place_bytes += in_place;
         pending.meshes += 1;
         // A buffer mapped for this insert replaced the slab's fresh one.
-        let now = (
-            entry.slab.vertices.buffer_generation(),
-            entry.slab.indices.buffer_generation(),
-        );
-        if now != generations {
+        if vertex_replaced || index_replaced {
             if let Ok(entry) = slabs.get_mut(slab, &self.label) {
                 entry.slab.buffers_changed();
             }
