@@ -8,7 +8,6 @@ use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
 use gpu_suballoc::on_every_adapter;
 use gpu_suballoc::readback::differing_pixels;
-use gpu_suballoc::reference::PerMeshBuffers;
 use gpu_suballoc::scene::{self, ColorVertex, Mesh, Renderer};
 
 /// Whether pools on `gpu` write in place. Lavapipe must: otherwise the direct path
@@ -135,12 +134,11 @@ fn inserts_past_the_mapped_buffer_are_staged_and_land_after_its_growth() {
         let renderer = Renderer::new(&gpu.device, 128, 128);
         renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
         let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
-        let reference = PerMeshBuffers::new(
+        let expected = renderer.render_per_mesh_buffers(
             &gpu.device,
+            &gpu.queue,
             meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
         );
-        renderer.render(&gpu.device, &gpu.queue, |pass| reference.draw(pass));
-        let expected = renderer.read_pixels(&gpu.device, &gpu.queue);
         assert_eq!(differing_pixels(&pooled, &expected), 0);
     });
 }

@@ -8,7 +8,6 @@ use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshHandle, MeshPool, MeshPoolDescriptor};
 use gpu_suballoc::coverage;
 use gpu_suballoc::readback::differing_pixels;
-use gpu_suballoc::reference::PerMeshBuffers;
 use gpu_suballoc::scene::{self, ColorVertex, Mesh, Renderer};
 use gpu_suballoc::{Rng, on_every_adapter};
 
@@ -20,12 +19,11 @@ fn pool(gpu: &Headless, desc: MeshPoolDescriptor<'_>) -> MeshPool<ColorVertex, u
 
 /// The reference picture: every mesh in its own vertex and index buffer.
 fn render_per_mesh_buffers(gpu: &Headless, renderer: &Renderer, meshes: &[&Mesh]) -> Vec<u8> {
-    let reference = PerMeshBuffers::new(
+    renderer.render_per_mesh_buffers(
         &gpu.device,
+        &gpu.queue,
         meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
-    );
-    renderer.render(&gpu.device, &gpu.queue, |pass| reference.draw(pass));
-    renderer.read_pixels(&gpu.device, &gpu.queue)
+    )
 }
 
 #[test]

@@ -6,7 +6,6 @@ use bytemuck::{Pod, Zeroable};
 use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshHandle, MeshPool, MeshPoolDescriptor};
 use gpu_suballoc::readback::differing_pixels;
-use gpu_suballoc::reference::PerMeshBuffers;
 use gpu_suballoc::scene::{self, ColorVertex, Mesh, Renderer};
 use gpu_suballoc::{Rng, on_every_adapter};
 
@@ -55,12 +54,12 @@ fn pictures(
     pool.commit_now().unwrap();
     renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
     let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
-    let reference = PerMeshBuffers::new(
+    let reference = renderer.render_per_mesh_buffers(
         &gpu.device,
+        &gpu.queue,
         live.iter().map(|&k| (&fat[k][..], &meshes[k].indices[..])),
     );
-    renderer.render(&gpu.device, &gpu.queue, |pass| reference.draw(pass));
-    (pooled, renderer.read_pixels(&gpu.device, &gpu.queue))
+    (pooled, reference)
 }
 
 #[test]

@@ -235,6 +235,20 @@ impl Renderer {
         readback::texture_rgba8(device, queue, &self.texture, self.width, self.height)
     }
 
+    /// The reference picture: `meshes` drawn each from a vertex and an index buffer
+    /// of its own ([`crate::reference::PerMeshBuffers`]), read back (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn render_per_mesh_buffers<'a, V: Pod + 'a>(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        meshes: impl IntoIterator<Item = (&'a [V], &'a [u32])>,
+    ) -> Vec<u8> {
+        let reference = crate::reference::PerMeshBuffers::new(device, meshes);
+        self.render(device, queue, |pass| reference.draw(pass));
+        self.read_pixels(device, queue)
+    }
+
     /// The picture as tightly packed RGBA8 rows, read back without blocking.
     pub fn read_pixels_async(
         &self,

@@ -11,8 +11,9 @@
 //! the buffer, and later writes take the staged path. Ranges past the mapped buffer
 //! (the arena grew meanwhile) are staged too, and land after the growth copy.
 //! A long-lived arena that was written once never maps again: mapping an existing
-//! buffer means waiting for the GPU, and a refill is cheaper staged than through a
-//! cold buffer (fresh memory costs a page fault per 4 KiB).
+//! buffer means waiting for the GPU (and a caller may still hold it in a bind group,
+//! which a mapped buffer would turn into a validation error), and a refill is cheaper
+//! staged than through a cold buffer (fresh memory costs a page fault per 4 KiB).
 
 use crate::arena::Arena;
 use crate::arena::core::{Core, try_create_buffer_mapped};

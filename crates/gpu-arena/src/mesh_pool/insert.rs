@@ -13,7 +13,7 @@ use crate::mesh_pool::commit::PendingCopy;
 use crate::mesh_pool::slab::{MeshSlab, Placed, SlabSizes};
 use crate::mesh_pool::{IndexType, MeshEntry, MeshHandle, MeshPool, PoolState};
 use crate::slab::SlabId;
-use crate::staging::ElementWriter;
+use crate::staging::{ElementWriter, StagedRange, StagingWriter};
 
 impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// Adds a mesh to the first slab with room (a new one when all are full, one of
@@ -125,25 +125,16 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 .vertices
                 .with_direct(vertices, vb, |vertex_direct| {
                     entry.slab.indices.with_direct(indices, ib, |index_direct| {
-                        let mut copies = [None, None];
-                        let in_place = vertex_direct.as_ref().map_or(0, |_| vb)
-                            + index_direct.as_ref().map_or(0, |_| ib);
-                        let vertex_view = match vertex_direct {
-                            Some(view) => view,
-                            None => {
-                                let (range, view) = pending.vertices.stage_view(vb)?;
-                                copies[0] = Some((false, vertices, range));
-                                view
-                            }
-                        };
-                        let index_view = match index_direct {
-                            Some(view) => view,
-                            None => {
-                                let (range, view) = pending.indices.stage_view(ib)?;
-                                copies[1] = Some((true, indices, range));
-                                view
-                            }
-                        };
+                        let (vertex_view, vertex_staged) =
+                            view_or_stage(vertex_direct, &mut pending.vertices, vb)?;
+                        let (index_view, index_staged) =
+                            view_or_stage(index_direct, &mut pending.indices, ib)?;
+                        let in_place = vertex_staged.as_ref().map_or(vb, |_| 0)
+                            + index_staged.as_ref().map_or(ib, |_| 0);
+                        let copies = [
+                            vertex_staged.map(|range| (false, vertices, range)),
+                            index_staged.map(|range| (true, indices, range)),
+                        ];
                         let index_writer = match base {
                             Some(base) => ElementWriter::adjusted(index_view, base, I::rebased),
                             None => ElementWriter::new(index_view),
@@ -357,6 +348,22 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                     let _ = state.slabs.remove(id, &self.label);
                 }
             }
+        }
+    }
+}
+
+/// The bytes to write `len` bytes into: the mapped ones when there are (`direct`),
+/// else a range staged through `writer` (returned too, for the copy that lands it).
+fn view_or_stage<'a>(
+    direct: Option<wgpu::WriteOnly<'a, [u8]>>,
+    writer: &'a mut StagingWriter,
+    len: u64,
+) -> Result<(wgpu::WriteOnly<'a, [u8]>, Option<StagedRange>), ArenaError> {
+    match direct {
+        Some(view) => Ok((view, None)),
+        None => {
+            let (range, view) = writer.stage_view(len)?;
+            Ok((view, Some(range)))
         }
     }
 }
