@@ -313,6 +313,29 @@ fn run_objects(ops: &[ObjectOp], path: fn(&gpu_arena::headless::Headless) -> Cul
     });
 }
 
+/// Found by the property test: a compaction that emptied a slab into another,
+/// then a batch that grew that other slab before the next commit, lost the moved
+/// mesh (the growth copied only the bytes that inserts had written).
+#[test]
+fn a_batch_after_a_compaction_keeps_every_mesh() {
+    use Op::*;
+    run(
+        &[
+            Insert(437, 24),
+            Insert(269, 146),
+            Remove(10053626579167826282),
+            Insert(250, 135),
+            Insert(437, 148),
+            Insert(425, 175),
+            Remove(3762505561006641581),
+            Insert(502, 123),
+            Compact,
+            Batch(5),
+        ],
+        false,
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 

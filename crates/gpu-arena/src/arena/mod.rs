@@ -390,6 +390,16 @@ impl Arena {
         state.grow_to(&self.core, target)
     }
 
+    /// Notes that the owner recorded a copy into `handle`'s allocation: a later
+    /// deferred growth copies it along, and a direct arena no longer counts as fresh.
+    pub(crate) fn note_written(&self, handle: ArenaHandle) -> Result<(), ArenaError> {
+        let mut state = self.state.lock();
+        let slot = state.resolve(&self.core, handle)?;
+        let end = slot.offset + slot.size;
+        state.mark_written(end);
+        Ok(())
+    }
+
     /// For an owner about to record copies into `encoder`: realizes a waiting growth
     /// into it, then returns the buffer and the byte offset of each handle (`None` for
     /// stale ones), under one lock, noting the resolved ranges as written. Also says

@@ -274,5 +274,6 @@ fn copy(
         b.range.offset,
         a.range.size,
     );
-    Ok(())
+    // Growth of the target before the next commit must carry this mesh along.
+    dest.note_written(to)
 }
