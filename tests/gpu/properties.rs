@@ -337,7 +337,7 @@ fn a_batch_after_a_compaction_keeps_every_mesh() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
     fn random_pool_operations_keep_every_invariant(ops in prop::collection::vec(op(), 1..40)) {
