@@ -7,7 +7,7 @@
 use gpu_arena::headless::Headless;
 use gpu_arena::mesh_pool::{DrawPath, MeshPool, MeshPoolDescriptor};
 use gpu_suballoc::on_every_adapter;
-use gpu_suballoc::readback::differing_pixels;
+use gpu_suballoc::readback::{copy_and_map, differing_pixels};
 use gpu_suballoc::scene::{self, ColorVertex, Mesh, Renderer};
 
 /// Whether pools on `gpu` write in place. Lavapipe must: otherwise the direct path
@@ -192,25 +192,79 @@ fn a_used_slab_that_grows_stages_its_new_meshes_and_keeps_the_old_ones() {
 }
 
 #[test]
-fn a_refilled_pool_stages_into_its_existing_buffers() {
+fn a_cleared_pool_is_refilled_in_place_into_new_buffers() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(60, 9);
         let pool = pool(gpu, MeshPoolDescriptor::default());
         pool.insert_batch(&list(&meshes)).unwrap();
         pool.commit_now().unwrap();
-        let buffer = pool.slabs().unwrap()[0].vertex_buffer.clone();
+        let old = pool.slabs().unwrap()[0].vertex_buffer.clone();
+        let old_bytes = copy_and_map(&gpu.device, &gpu.queue, &old, 0, 256);
         pool.clear();
+        let refill = scene::generate_meshes(60, 19);
+        let handles = pool.insert_batch(&list(&refill)).unwrap();
+        pool.validate().unwrap();
+        let report = pool.commit_now().unwrap();
+        pool.validate().unwrap();
+        let new = pool.slabs().unwrap()[0].vertex_buffer.clone();
+        if writes_in_place(gpu) {
+            assert_eq!(report.in_place_bytes, bytes(&refill), "{report:?}");
+            assert_eq!(report.copies, 0, "{report:?}");
+            assert!(new != old, "the refill went into a new buffer");
+            // A caller still holding the old buffer may go on using it: the pool
+            // let go of it, it did not destroy it, and its bytes are as they were.
+            assert_eq!(
+                copy_and_map(&gpu.device, &gpu.queue, &old, 0, 256),
+                old_bytes
+            );
+        } else {
+            assert_eq!(report.in_place_bytes, 0, "{report:?}");
+            assert!(new == old, "staged into the warm buffer");
+        }
+        check_reads(&pool, &handles, &refill);
+    });
+}
+
+#[test]
+fn a_pool_emptied_by_removals_stages_into_its_existing_buffers() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(60, 9);
+        let pool = pool(gpu, MeshPoolDescriptor::default());
+        let first = pool.insert_batch(&list(&meshes)).unwrap();
+        pool.commit_now().unwrap();
+        let buffer = pool.slabs().unwrap()[0].vertex_buffer.clone();
+        for h in first {
+            pool.remove(h).unwrap();
+        }
         let handles = pool.insert_batch(&list(&meshes)).unwrap();
         let report = pool.commit_now().unwrap();
         assert_eq!(
             report.in_place_bytes, 0,
-            "a used buffer is never mapped again"
+            "a written buffer is never mapped again"
         );
         assert!(
             pool.slabs().unwrap()[0].vertex_buffer == buffer,
-            "no fresh buffer: the warm one is refilled"
+            "no new buffer: only `clear` gives one"
         );
         check_reads(&pool, &handles, &meshes);
+    });
+}
+
+#[test]
+fn clearing_before_the_commit_keeps_writing_into_the_mapped_buffer() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(20, 12);
+        let pool = pool(gpu, MeshPoolDescriptor::default());
+        pool.insert_batch(&list(&meshes[..10])).unwrap();
+        pool.clear();
+        pool.validate().unwrap();
+        let handles = pool.insert_batch(&list(&meshes[10..])).unwrap();
+        let report = pool.commit_now().unwrap();
+        pool.validate().unwrap();
+        if writes_in_place(gpu) {
+            assert_eq!(report.in_place_bytes, bytes(&meshes[10..]), "{report:?}");
+        }
+        check_reads(&pool, &handles, &meshes[10..]);
     });
 }
 

@@ -10,13 +10,17 @@
 //! through [`State::realize`], which unmaps it first: from then on the data is in
 //! the buffer, and later writes take the staged path. Ranges past the mapped buffer
 //! (the arena grew meanwhile) are staged too, and land after the growth copy.
-//! A long-lived arena that was written once never maps again: mapping an existing
-//! buffer means waiting for the GPU (and a caller may still hold it in a bind group,
-//! which a mapped buffer would turn into a validation error), and a refill is cheaper
-//! staged than through a cold buffer (fresh memory costs a page fault per 4 KiB).
+//! An arena that was written never maps that buffer again: mapping an existing
+//! buffer means waiting for the GPU, and a caller may still hold it in a bind group,
+//! which a mapped buffer would turn into a validation error. Writes after removals
+//! are staged into it. Clearing the arena (a pool's `clear`) makes it fresh again:
+//! the next write first swaps the old buffer for a placeholder, so that its memory,
+//! once the GPU is done with it, can hold the new mapped buffer (warm pages, not a
+//! page fault per 4 KiB), then maps a new buffer as above. Whoever still holds the
+//! old buffer keeps a valid buffer with its old bytes.
 
 use crate::arena::Arena;
-use crate::arena::core::{Core, try_create_buffer_mapped};
+use crate::arena::core::{Core, UNIT, try_create_buffer, try_create_buffer_mapped};
 use crate::arena::state::State;
 use crate::error::ArenaError;
 use crate::handle::ArenaHandle;
@@ -37,8 +41,7 @@ impl State {
             return None;
         }
         if self.mapped.is_none() && self.fresh {
-            self.map_fresh(core);
-            *replaced = self.mapped.is_some();
+            *replaced = self.map_fresh(core);
         }
         if offset + reserved > self.buffer.size() {
             return None;
@@ -55,9 +58,25 @@ impl State {
     }
 
     /// Replaces the fresh buffer by one of the arena's capacity, mapped at creation.
-    /// A device that refuses it leaves the arena as it was (writes are staged).
-    fn map_fresh(&mut self, core: &Core) {
+    /// A device that refuses it leaves the arena without a mapping (writes are
+    /// staged). Says whether the buffer changed.
+    fn map_fresh(&mut self, core: &Core) -> bool {
         self.fresh = false;
+        let mut replaced = false;
+        if self.buffer.size() > UNIT {
+            // A cleared arena's old buffer goes first: once the GPU is done with it
+            // (and no bind group of the caller's holds it), its memory is free for
+            // the new one, whose pages are then warm rather than faulted in anew.
+            match try_create_buffer(&core.device, &core.label, UNIT, core.usage) {
+                Ok(placeholder) => self.buffer = placeholder,
+                Err(reason) => {
+                    log::warn!("{}: no placeholder, staging instead: {reason}", core.label);
+                    return false;
+                }
+            }
+            self.buffer_generation = self.buffer_generation.wrapping_add(1);
+            replaced = true;
+        }
         let usage = core.usage | wgpu::BufferUsages::MAP_WRITE;
         let buffer = match try_create_buffer_mapped(&core.device, &core.label, self.capacity, usage)
         {
@@ -67,15 +86,16 @@ impl State {
                     "{}: no mapped buffer, staging instead: {reason}",
                     core.label
                 );
-                return;
+                return replaced;
             }
         };
         let Ok(view) = buffer.slice(..).get_mapped_range_mut() else {
-            return;
+            return replaced;
         };
         self.buffer = buffer;
         self.buffer_generation = self.buffer_generation.wrapping_add(1);
         self.mapped = Some(view);
+        true
     }
 
     /// Ends direct writes: the mapped buffer's data lands (no-op when none is mapped).

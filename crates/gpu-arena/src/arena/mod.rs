@@ -476,6 +476,12 @@ impl Arena {
         state.slots.clear();
         state.pending.clear();
         state.allocator.reset();
+        // Nothing is live: a growth copies nothing, and a direct arena (a pool's)
+        // may take a new mapped buffer at its next write ([`mapped`]).
+        state.written_end = 0;
+        if self.core.direct && state.mapped.is_none() {
+            state.fresh = true;
+        }
     }
 
     /// The byte range of a live allocation.

@@ -230,8 +230,13 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     }
 
     /// Removes every mesh at once (all mesh handles become stale). The oldest shared
-    /// slab keeps its buffers, staging memory and record table, so refilling the pool
-    /// (say, for the next level) reuses warm memory; the other slabs are dropped.
+    /// slab keeps its capacity, staging memory and record table, so refilling the
+    /// pool (say, for the next level) reuses warm memory; the other slabs are
+    /// dropped. With direct writes (see [`MeshPoolDescriptor::direct_writes`]) the
+    /// slab is fresh again: the refill's first insert lets go of the old vertex and
+    /// index buffers first (so that their memory, once the GPU is done with them,
+    /// can hold the new ones) and writes in place into new ones. Elsewhere the
+    /// refill is staged into the old buffers.
     ///
     /// Time: O(meshes).
     ///

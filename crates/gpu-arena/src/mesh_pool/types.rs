@@ -96,8 +96,10 @@ pub struct MeshPoolDescriptor<'a> {
     pub staging: Option<Staging>,
     /// Where the device has `Features::MAPPABLE_PRIMARY_BUFFERS` enabled, inserts
     /// into a slab buffer that holds nothing yet (a new pool's, a new slab's, a
-    /// large mesh's own) are written straight into that buffer, created mapped at
-    /// the slab's whole size: one copy instead of two, and no GPU copy. Everything
+    /// large mesh's own, a cleared pool's: see
+    /// [`crate::mesh_pool::MeshPool::clear`]) are written straight into a buffer
+    /// that replaces it, created mapped at the slab's whole size: one copy instead
+    /// of two, and no GPU copy. Everything
     /// else is staged. On software and unified-memory adapters this is the fast way
     /// to fill a new pool; on a discrete GPU the feature puts such buffers in slower
     /// host-visible memory, so do not enable it there ([`crate::headless`] enables
