@@ -6,6 +6,8 @@
 //! CI runs the suite once that way too.
 
 mod arena;
+mod arena_binding;
+mod arena_growth;
 mod bindless;
 mod compaction;
 mod deferred;
