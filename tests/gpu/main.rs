@@ -15,6 +15,7 @@ mod direct;
 mod headless;
 mod leak_report;
 mod limits;
+mod limits_pools;
 mod mesh_pool;
 mod models;
 mod objects;
