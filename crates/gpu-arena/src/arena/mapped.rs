@@ -78,8 +78,7 @@ impl State {
             replaced = true;
         }
         let usage = core.usage | wgpu::BufferUsages::MAP_WRITE;
-        let buffer = match try_create_buffer_mapped(&core.device, &core.label, self.capacity, usage)
-        {
+        let buffer = match create_mapped(core, self.capacity, usage) {
             Ok(buffer) => buffer,
             Err(reason) => {
                 log::warn!(
@@ -106,6 +105,19 @@ impl State {
     }
 }
 
+/// The buffer of a fresh arena, created mapped; a device may refuse it.
+fn create_mapped(
+    core: &Core,
+    size: u64,
+    usage: wgpu::BufferUsages,
+) -> Result<wgpu::Buffer, String> {
+    #[cfg(test)]
+    if tests::REFUSE_MAPPED.with(std::cell::Cell::get) {
+        return Err("refused by the test".into());
+    }
+    try_create_buffer_mapped(&core.device, &core.label, size, usage)
+}
+
 impl Arena {
     /// Runs `write` on the bytes of `handle`'s allocation (its first `len`) in the
     /// mapped buffer when the write can go there directly, else on `None` (the
@@ -129,5 +141,77 @@ impl Arena {
     /// Ends direct writes into this arena (see [`State::unmap`]).
     pub(crate) fn unmap(&self) {
         self.state.lock().unmap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use crate::headless::Headless;
+    use crate::mesh_pool::{MeshPool, MeshPoolDescriptor};
+
+    thread_local! {
+        /// Makes this thread's mapped-buffer creations fail, as a device that
+        /// refuses them would.
+        pub(super) static REFUSE_MAPPED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    fn mesh(seed: u32) -> (Vec<[u32; 4]>, Vec<u32>) {
+        let vertices = (0..40).map(|k| [seed, k, k * 2, k * 3]).collect();
+        let indices = (0..60).map(|k| k % 40).collect();
+        (vertices, indices)
+    }
+
+    #[test]
+    fn a_refused_mapped_buffer_falls_back_to_staging_new_and_cleared() {
+        let gpu = Headless::shared().expect("a GPU adapter (install mesa-vulkan-drivers)");
+        let direct = gpu
+            .device
+            .features()
+            .contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
+        if gpu.info.backend == wgpu::Backend::Vulkan
+            && gpu.info.device_type == wgpu::DeviceType::Cpu
+        {
+            assert!(
+                direct,
+                "lavapipe writes in place, so the fallback is exercised"
+            );
+        }
+        let pool =
+            MeshPool::<[u32; 4], u32>::new(&gpu.device, &gpu.queue, &MeshPoolDescriptor::default())
+                .unwrap();
+        REFUSE_MAPPED.with(|r| r.set(true));
+        // A new pool: its placeholder stays, the insert is staged, the commit creates
+        // the buffer.
+        let (v, i) = mesh(1);
+        let first = pool.insert(&v, &i).unwrap();
+        pool.validate().unwrap();
+        let report = pool.commit_now().unwrap();
+        assert_eq!((report.in_place_bytes, report.copies), (0, 2), "{report:?}");
+        assert_eq!(pool.read_mesh(first).unwrap(), (v, i));
+        // A cleared pool: the old buffer is let go of first, then the mapped one is
+        // refused: staged again, into a buffer the commit creates.
+        pool.clear();
+        let (v, i) = mesh(2);
+        let second = pool.insert(&v, &i).unwrap();
+        pool.validate().unwrap();
+        let report = pool.commit_now().unwrap();
+        pool.validate().unwrap();
+        assert_eq!(report.in_place_bytes, 0, "{report:?}");
+        assert_eq!(pool.read_mesh(second).unwrap(), (v, i));
+        // Allowed again, the next refill goes in place where the device allows it.
+        REFUSE_MAPPED.with(|r| r.set(false));
+        pool.clear();
+        let (v, i) = mesh(3);
+        let third = pool.insert(&v, &i).unwrap();
+        let report = pool.commit_now().unwrap();
+        let expected = if direct {
+            (v.len() * 16 + i.len() * 4) as u64
+        } else {
+            0
+        };
+        assert_eq!(report.in_place_bytes, expected, "{report:?}");
+        assert_eq!(pool.read_mesh(third).unwrap(), (v, i));
     }
 }
