@@ -198,7 +198,8 @@ fn a_cleared_pool_is_refilled_in_place_into_new_buffers() {
         let pool = pool(gpu, MeshPoolDescriptor::default());
         pool.insert_batch(&list(&meshes)).unwrap();
         pool.commit_now().unwrap();
-        let old = pool.slabs().unwrap()[0].vertex_buffer.clone();
+        let before = pool.slabs().unwrap()[0].clone();
+        let old = before.vertex_buffer.clone();
         let old_bytes = copy_and_map(&gpu.device, &gpu.queue, &old, 0, 256);
         pool.clear();
         let refill = scene::generate_meshes(60, 19);
@@ -206,11 +207,16 @@ fn a_cleared_pool_is_refilled_in_place_into_new_buffers() {
         pool.validate().unwrap();
         let report = pool.commit_now().unwrap();
         pool.validate().unwrap();
-        let new = pool.slabs().unwrap()[0].vertex_buffer.clone();
+        let after = pool.slabs().unwrap()[0].clone();
+        let new = after.vertex_buffer.clone();
         if writes_in_place(gpu) {
             assert_eq!(report.in_place_bytes, bytes(&refill), "{report:?}");
             assert_eq!(report.copies, 0, "{report:?}");
             assert!(new != old, "the refill went into a new buffer");
+            assert!(
+                after.changed_at > before.changed_at,
+                "the slab view says its buffers changed"
+            );
             // A caller still holding the old buffer may go on using it: the pool
             // let go of it, it did not destroy it, and its bytes are as they were.
             assert_eq!(
