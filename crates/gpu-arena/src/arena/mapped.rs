@@ -64,9 +64,10 @@ impl State {
         self.fresh = false;
         let mut replaced = false;
         if self.buffer.size() > UNIT {
-            // A cleared arena's old buffer goes first: once the GPU is done with it
-            // (and no bind group of the caller's holds it), its memory is free for
-            // the new one, whose pages are then warm rather than faulted in anew.
+            // A real buffer (a cleared arena's, or one realized for a GPU use before
+            // any write) goes first: once the GPU is done with it (and no bind group
+            // of the caller's holds it), its memory is free for the new one, whose
+            // pages are then warm rather than faulted in anew.
             match try_create_buffer(&core.device, &core.label, UNIT, core.usage) {
                 Ok(placeholder) => self.buffer = placeholder,
                 Err(reason) => {
