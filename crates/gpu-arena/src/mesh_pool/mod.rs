@@ -233,8 +233,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// dropped. With direct writes (see [`MeshPoolDescriptor::direct_writes`]) the
     /// slab is fresh again: the refill's first insert lets go of the old vertex and
     /// index buffers first (so that their memory, once the GPU is done with them,
-    /// can hold the new ones) and writes in place into new ones. Elsewhere the
-    /// refill is staged into the old buffers.
+    /// can hold the new ones) and writes in place into new ones; while the GPU
+    /// still uses the old buffers, or a bind group of yours holds them, both exist.
+    /// Elsewhere the refill is staged into the old buffers.
     ///
     /// Time: O(meshes).
     ///
