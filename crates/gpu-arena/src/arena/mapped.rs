@@ -113,7 +113,7 @@ fn create_mapped(
     usage: wgpu::BufferUsages,
 ) -> Result<wgpu::Buffer, String> {
     #[cfg(test)]
-    if tests::REFUSE_MAPPED.with(std::cell::Cell::get) {
+    if REFUSE_MAPPED.with(std::cell::Cell::get) {
         return Err("refused by the test".into());
     }
     try_create_buffer_mapped(&core.device, &core.label, size, usage)
@@ -146,17 +146,18 @@ impl Arena {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::cell::Cell;
+thread_local! {
+    /// Tests: makes this thread's mapped-buffer creations fail, as a device that
+    /// refuses them would.
+    static REFUSE_MAPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
+// The test waits for readbacks, which only native code may do.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::REFUSE_MAPPED;
     use crate::headless::Headless;
     use crate::mesh_pool::{MeshPool, MeshPoolDescriptor};
-
-    thread_local! {
-        /// Makes this thread's mapped-buffer creations fail, as a device that
-        /// refuses them would.
-        pub(super) static REFUSE_MAPPED: Cell<bool> = const { Cell::new(false) };
-    }
 
     fn mesh(seed: u32) -> (Vec<[u32; 4]>, Vec<u32>) {
         let vertices = (0..40).map(|k| [seed, k, k * 2, k * 3]).collect();
