@@ -274,6 +274,106 @@ fn clearing_before_the_commit_keeps_writing_into_the_mapped_buffer() {
     });
 }
 
+/// A pool whose vertex buffer (32 MiB) is too large to be mapped for any write:
+/// zeroing it would cost more than a small write saves.
+fn large_pool(gpu: &Headless) -> MeshPool<[u32; 4], u32> {
+    MeshPool::new(
+        &gpu.device,
+        &gpu.queue,
+        &MeshPoolDescriptor {
+            initial_vertex_bytes: 32 << 20,
+            initial_index_bytes: 1 << 20,
+            ..Default::default()
+        },
+    )
+    .expect("pool")
+}
+
+/// `count` meshes of `vertices` 16-byte vertices and one triangle each.
+fn wide_meshes(count: u32, vertices: u32) -> Vec<(Vec<[u32; 4]>, Vec<u32>)> {
+    (0..count)
+        .map(|m| {
+            let v = (0..vertices).map(|k| [m, k, 7, 9]).collect();
+            (v, vec![0, 1, vertices - 1])
+        })
+        .collect()
+}
+
+fn wide_list(meshes: &[(Vec<[u32; 4]>, Vec<u32>)]) -> Vec<(&[[u32; 4]], &[u32])> {
+    meshes.iter().map(|(v, i)| (&v[..], &i[..])).collect()
+}
+
+/// Fills a large pool's vertex buffer to 20 of its 32 MiB, commits and clears it;
+/// returns the vertex buffer the fill used.
+fn fill_and_clear(pool: &MeshPool<[u32; 4], u32>) -> wgpu::Buffer {
+    let full = wide_meshes(20, 65_536);
+    pool.insert_batch(&wide_list(&full)).unwrap();
+    pool.commit_now().unwrap();
+    let buffer = pool.slabs().unwrap()[0].vertex_buffer.clone();
+    pool.clear();
+    buffer
+}
+
+#[test]
+fn a_large_new_pools_first_small_insert_is_staged() {
+    on_every_adapter(|gpu| {
+        let pool = large_pool(gpu);
+        let small = wide_meshes(1, 100);
+        let h = pool.insert(&small[0].0, &small[0].1).unwrap();
+        let report = pool.commit_now().unwrap();
+        // Only the 1 MiB index buffer is worth mapping for 12 bytes of indices.
+        let expected = if writes_in_place(gpu) { 12 } else { 0 };
+        assert_eq!(report.in_place_bytes, expected, "{report:?}");
+        assert_eq!(pool.read_mesh(h).unwrap(), small[0]);
+    });
+}
+
+#[test]
+fn a_large_cleared_pool_refilled_with_a_small_batch_keeps_its_vertex_buffer() {
+    on_every_adapter(|gpu| {
+        let pool = large_pool(gpu);
+        let old = fill_and_clear(&pool);
+        let small = wide_meshes(2, 100);
+        let handles = pool.insert_batch(&wide_list(&small)).unwrap();
+        let report = pool.commit_now().unwrap();
+        pool.validate().unwrap();
+        assert!(
+            pool.slabs().unwrap()[0].vertex_buffer == old,
+            "3,200 bytes are staged, not worth zeroing 32 MiB"
+        );
+        let expected = if writes_in_place(gpu) { 24 } else { 0 };
+        assert_eq!(report.in_place_bytes, expected, "{report:?}");
+        for (h, m) in handles.iter().zip(&small) {
+            assert_eq!(&pool.read_mesh(*h).unwrap(), m);
+        }
+    });
+}
+
+#[test]
+fn a_large_cleared_pool_refilled_one_mesh_at_a_time_goes_in_place_like_its_last_fill() {
+    on_every_adapter(|gpu| {
+        let pool = large_pool(gpu);
+        let old = fill_and_clear(&pool);
+        let refill = wide_meshes(3, 1000);
+        let handles: Vec<_> = refill
+            .iter()
+            .map(|(v, i)| pool.insert(v, i).unwrap())
+            .collect();
+        let report = pool.commit_now().unwrap();
+        pool.validate().unwrap();
+        if writes_in_place(gpu) {
+            // The last fill covered 20 of 32 MiB: a refill is expected to be alike.
+            assert_eq!(report.in_place_bytes, 3 * (16_000 + 12), "{report:?}");
+            assert!(pool.slabs().unwrap()[0].vertex_buffer != old);
+        } else {
+            assert_eq!(report.in_place_bytes, 0, "{report:?}");
+        }
+        for (h, m) in handles.iter().zip(&refill) {
+            assert_eq!(&pool.read_mesh(*h).unwrap(), m);
+        }
+    });
+}
+
 #[test]
 fn a_large_meshs_own_slab_is_written_in_place() {
     on_every_adapter(|gpu| {

@@ -18,12 +18,24 @@
 //! once the GPU is done with it, can hold the new mapped buffer (warm pages, not a
 //! page fault per 4 KiB), then maps a new buffer as above. Whoever still holds the
 //! old buffer keeps a valid buffer with its old bytes.
+//!
+//! wgpu zeroes a buffer mapped at creation on the CPU, all of it. So a fresh buffer
+//! larger than [`MAP_ANY_SIZE_UP_TO`] is mapped only when the writes expected cover
+//! at least half of it: the first write itself, a batch announced with
+//! [`Arena::expect_writes`], or, after a clear, what the arena held before it (a
+//! refill is expected to be like the fill it replaces). Otherwise the buffer stays
+//! and the writes are staged.
 
 use crate::arena::Arena;
 use crate::arena::core::{Core, UNIT, try_create_buffer, try_create_buffer_mapped};
 use crate::arena::state::State;
 use crate::error::ArenaError;
 use crate::handle::ArenaHandle;
+
+/// Fresh buffers up to this size are always mapped for direct writes (zeroing them
+/// costs a few milliseconds at most); larger ones only when the writes expected
+/// (a batch's, or the fill before a clear) cover at least half.
+pub(crate) const MAP_ANY_SIZE_UP_TO: u64 = 16 << 20;
 
 impl State {
     /// The mapped bytes `offset..offset + len`, when the arena writes directly and
@@ -41,7 +53,11 @@ impl State {
             return None;
         }
         if self.mapped.is_none() && self.fresh {
-            *replaced = self.map_fresh(core);
+            if self.worth_mapping(reserved) {
+                *replaced = self.map_fresh(core);
+            } else {
+                self.fresh = false;
+            }
         }
         if offset + reserved > self.buffer.size() {
             return None;
@@ -55,6 +71,14 @@ impl State {
             view.slice(end..(offset + reserved) as usize).fill(0);
         }
         Some(view.slice(start..end))
+    }
+
+    /// Whether to map a fresh buffer for a first write of `first` bytes: wgpu zeroes
+    /// a buffer mapped at creation on the CPU, so a large one is mapped only when the
+    /// writes expected cover at least half of it.
+    fn worth_mapping(&self, first: u64) -> bool {
+        self.capacity <= MAP_ANY_SIZE_UP_TO
+            || self.expected_fill.max(first).saturating_mul(2) >= self.capacity
     }
 
     /// Replaces the fresh buffer by one of the arena's capacity, mapped at creation.

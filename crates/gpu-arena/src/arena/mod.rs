@@ -231,6 +231,7 @@ impl Arena {
                 written_end: 0,
                 mapped: None,
                 fresh: true,
+                expected_fill: 0,
                 allocator,
                 slots: SlotMap::new(HandleKind::Arena, id),
                 buffer_generation: 0,
@@ -390,6 +391,14 @@ impl Arena {
         state.grow_to(&self.core, target)
     }
 
+    /// Direct arenas: the owner is about to write `bytes` in one go (a batch), which
+    /// decides whether a large fresh buffer is worth mapping ([`mapped`]).
+    pub(crate) fn expect_writes(&self, bytes: u64) {
+        if self.core.direct {
+            self.state.lock().expected_fill = bytes;
+        }
+    }
+
     /// Notes that the owner recorded a copy into `handle`'s allocation: a later
     /// deferred growth copies it along, and a direct arena no longer counts as fresh.
     pub(crate) fn note_written(&self, handle: ArenaHandle) -> Result<(), ArenaError> {
@@ -471,6 +480,7 @@ impl Arena {
     /// ```
     pub fn clear(&self) {
         let mut state = self.state.lock();
+        let filled = state.used_end();
         // The allocator's handles go with the slots; `reset` takes a new identity, so
         // none of them could be honoured anyway.
         state.slots.clear();
@@ -481,6 +491,8 @@ impl Arena {
         state.written_end = 0;
         if self.core.direct && state.mapped.is_none() {
             state.fresh = true;
+            // A refill is expected to be like the fill it replaces.
+            state.expected_fill = filled;
         }
     }
 

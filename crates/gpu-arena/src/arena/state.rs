@@ -76,6 +76,10 @@ pub(crate) struct State {
     /// Nothing was ever written into the buffer, by any path: a direct arena may
     /// still replace it by a mapped one.
     pub fresh: bool,
+    /// Direct arenas: the bytes the writes into a fresh buffer are expected to cover
+    /// (what the arena held before its last clear, or what a batch announced), which
+    /// decides whether a large buffer is worth mapping ([`crate::arena::mapped`]).
+    pub expected_fill: u64,
     pub allocator: Allocator,
     pub slots: SlotMap<Slot>,
     pub buffer_generation: u32,

@@ -324,6 +324,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             // Best effort: a slab that cannot grow that far takes what it can.
             let _ = entry.slab.vertices.reserve(vertex_bytes);
             let _ = entry.slab.indices.reserve(index_bytes);
+            entry.slab.vertices.expect_writes(vertex_bytes);
+            entry.slab.indices.expect_writes(index_bytes);
             if entry.slab.buffers_changed() {
                 state.slabs.touch(newest);
             }

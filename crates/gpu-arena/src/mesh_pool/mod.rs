@@ -235,7 +235,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// index buffers first (so that their memory, once the GPU is done with them,
     /// can hold the new ones) and writes in place into new ones; while the GPU
     /// still uses the old buffers, or a bind group of yours holds them, both exist.
-    /// Elsewhere the refill is staged into the old buffers.
+    /// A buffer over 16 MiB is replaced only when the refill is expected to fill at
+    /// least half of it (a batch says how much; otherwise the fill before the clear
+    /// counts). Elsewhere the refill is staged into the old buffers.
     ///
     /// Time: O(meshes).
     ///

@@ -99,7 +99,9 @@ pub struct MeshPoolDescriptor<'a> {
     /// large mesh's own, a cleared pool's: see
     /// [`crate::mesh_pool::MeshPool::clear`]) are written straight into a buffer
     /// that replaces it, created mapped at the slab's whole size: one copy instead
-    /// of two, and no GPU copy. Everything
+    /// of two, and no GPU copy. wgpu zeroes such a buffer on the CPU, so one over
+    /// 16 MiB is mapped only when the writes expected fill at least half of it (the
+    /// batch, the first insert, or after `clear` the fill it replaces). Everything
     /// else is staged. On software and unified-memory adapters this is the fast way
     /// to fill a new pool; on a discrete GPU the feature puts such buffers in slower
     /// host-visible memory, so do not enable it there ([`crate::headless`] enables
