@@ -172,12 +172,7 @@ fn mesh_pool_compaction_keeps_drawing_identical() {
         )
         .unwrap();
         let handles = pool
-            .insert_batch(
-                &meshes
-                    .iter()
-                    .map(|m| (&m.vertices[..], &m.indices[..]))
-                    .collect::<Vec<_>>(),
-            )
+            .insert_batch(&meshes.iter().map(|m| m.parts()).collect::<Vec<_>>())
             .unwrap();
         for h in handles.iter().step_by(3) {
             pool.remove(*h).unwrap();

@@ -31,10 +31,7 @@ fn pool(gpu: &Headless, desc: MeshPoolDescriptor<'_>) -> MeshPool<ColorVertex, u
 }
 
 fn list(meshes: &[Mesh]) -> Vec<(&[ColorVertex], &[u32])> {
-    meshes
-        .iter()
-        .map(|m| (&m.vertices[..], &m.indices[..]))
-        .collect()
+    meshes.iter().map(|m| m.parts()).collect()
 }
 
 fn bytes(meshes: &[Mesh]) -> u64 {
@@ -137,7 +134,7 @@ fn inserts_past_the_mapped_buffer_are_staged_and_land_after_its_growth() {
         let expected = renderer.render_per_mesh_buffers(
             &gpu.device,
             &gpu.queue,
-            meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
+            meshes.iter().map(|m| m.parts()),
         );
         assert_eq!(differing_pixels(&pooled, &expected), 0);
     });

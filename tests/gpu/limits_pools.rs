@@ -151,10 +151,7 @@ fn a_mesh_pool_that_runs_out_of_index_space_keeps_nothing_of_the_failed_insert()
             "the arena's label: {err}"
         );
         // A batch that cannot fit leaves nothing either.
-        let list: Vec<_> = meshes[..50]
-            .iter()
-            .map(|m| (&m.vertices[..], &m.indices[..]))
-            .collect();
+        let list: Vec<_> = meshes[..50].iter().map(|m| m.parts()).collect();
         let before = pool.stats();
         assert!(pool.insert_batch(&list).is_err());
         assert_eq!(pool.stats(), before);
@@ -192,10 +189,7 @@ fn a_one_slab_mesh_pool_on_small_limits_fills_to_its_caps_and_draws() {
         assert!(pool.slabs().unwrap()[0].vertex_buffer.size() <= 1 << 20);
         // Batched uploads stage through chunks that respect the limit too.
         pool.clear();
-        let list: Vec<_> = meshes[..count / 2]
-            .iter()
-            .map(|m| (&m.vertices[..], &m.indices[..]))
-            .collect();
+        let list: Vec<_> = meshes[..count / 2].iter().map(|m| m.parts()).collect();
         let handles = pool.insert_batch(&list).unwrap();
         assert_eq!(pool.read_mesh(handles[1]).unwrap().0, meshes[1].vertices);
         let renderer = scene::Renderer::new(&small.device, 64, 64);

@@ -19,11 +19,7 @@ fn pool(gpu: &Headless, desc: MeshPoolDescriptor<'_>) -> MeshPool<ColorVertex, u
 
 /// The reference picture: every mesh in its own vertex and index buffer.
 fn render_per_mesh_buffers(gpu: &Headless, renderer: &Renderer, meshes: &[&Mesh]) -> Vec<u8> {
-    renderer.render_per_mesh_buffers(
-        &gpu.device,
-        &gpu.queue,
-        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
-    )
+    renderer.render_per_mesh_buffers(&gpu.device, &gpu.queue, meshes.iter().map(|m| m.parts()))
 }
 
 #[test]
@@ -267,10 +263,7 @@ fn insert_batch_matches_single_inserts() {
                 ..Default::default()
             },
         );
-        let list: Vec<_> = meshes
-            .iter()
-            .map(|m| (&m.vertices[..], &m.indices[..]))
-            .collect();
+        let list: Vec<_> = meshes.iter().map(|m| m.parts()).collect();
         let handles = pool.insert_batch(&list).unwrap();
         let live: Vec<_> = handles.iter().copied().zip(0..).collect();
         check_pool(gpu, &pool, &live, &meshes);
@@ -291,10 +284,7 @@ fn insert_batch_matches_single_inserts() {
 fn a_cleared_pool_refills_to_the_same_picture() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(80, 12);
-        let list: Vec<_> = meshes
-            .iter()
-            .map(|m| (&m.vertices[..], &m.indices[..]))
-            .collect();
+        let list: Vec<_> = meshes.iter().map(|m| m.parts()).collect();
         let pool = pool(
             gpu,
             MeshPoolDescriptor {

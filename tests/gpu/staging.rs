@@ -69,7 +69,7 @@ fn drawing_before_commit_is_refused_and_after_it_draws_everything() {
         let expected = renderer.render_per_mesh_buffers(
             &gpu.device,
             &gpu.queue,
-            meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
+            meshes.iter().map(|m| m.parts()),
         );
         assert_eq!(differing_pixels(&pooled, &expected), 0);
     });

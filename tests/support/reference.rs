@@ -65,10 +65,7 @@ pub async fn pool_and_reference<I: gpu_arena::mesh_pool::IndexType>(
     });
     drawn?;
     let pooled = renderer.read_pixels_async(device, queue).await?;
-    let reference = PerMeshBuffers::new(
-        device,
-        meshes.iter().map(|m| (&m.vertices[..], &m.indices[..])),
-    );
+    let reference = PerMeshBuffers::new(device, meshes.iter().map(|m| m.parts()));
     renderer.render(device, queue, |pass| reference.draw(pass));
     let expected = renderer.read_pixels_async(device, queue).await?;
     Ok((pooled, expected))

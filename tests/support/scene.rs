@@ -27,6 +27,14 @@ pub struct Mesh {
     pub indices: Vec<u32>,
 }
 
+impl Mesh {
+    /// Its vertices and indices as slices, the way pools and reference buffers take
+    /// them (`meshes.iter().map(|m| m.parts())`).
+    pub fn parts(&self) -> (&[ColorVertex], &[u32]) {
+        (&self.vertices, &self.indices)
+    }
+}
+
 /// `count` meshes of four kinds (polygons, stars, rings, grids) with varied vertex
 /// and index counts, each placed in its own cell of a square grid over clip space.
 pub fn generate_meshes(count: usize, seed: u64) -> Vec<Mesh> {
