@@ -372,6 +372,39 @@ fn a_large_cleared_pool_refilled_one_mesh_at_a_time_goes_in_place_like_its_last_
 }
 
 #[test]
+fn a_failed_batch_counts_nothing_in_the_next_commit() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(200, 4);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                initial_vertex_bytes: 1 << 16,
+                initial_index_bytes: 1 << 12,
+                max_slab_bytes: 1 << 16,
+                max_slabs: 1,
+                ..Default::default()
+            },
+        );
+        // The first meshes fit (and go in place where the device allows it); the
+        // batch as a whole does not, so it is refused and none of it counts.
+        assert!(pool.insert_batch(&list(&meshes)).is_err());
+        assert_eq!(pool.pending(), 0);
+        let h = pool
+            .insert(&meshes[0].vertices, &meshes[0].indices)
+            .unwrap();
+        let report = pool.commit_now().unwrap();
+        pool.validate().unwrap();
+        assert_eq!(report.meshes, 1, "{report:?}");
+        assert_eq!(
+            report.in_place_bytes + report.bytes,
+            bytes(&meshes[..1]),
+            "{report:?}"
+        );
+        check_reads(&pool, &[h], &meshes[..1]);
+    });
+}
+
+#[test]
 fn a_large_meshs_own_slab_is_written_in_place() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(3, 10);

@@ -15,8 +15,6 @@ use crate::staging::StagingWriter;
 /// A staged range waiting to be copied into a slab's arena.
 pub(crate) struct PendingCopy {
     pub slab: SlabId,
-    /// Into the index arena (else the vertex arena).
-    pub indices: bool,
     /// The allocation it lands in (skipped if freed meanwhile).
     pub handle: ArenaHandle,
     /// The staging chunk and the bytes in it.
@@ -31,7 +29,8 @@ pub(crate) struct Pending {
     /// consecutive inserts is contiguous and their copies merge.
     pub vertices: StagingWriter,
     pub indices: StagingWriter,
-    pub copies: Vec<PendingCopy>,
+    pub vertex_copies: Vec<PendingCopy>,
+    pub index_copies: Vec<PendingCopy>,
     /// Meshes whose data waits.
     pub meshes: usize,
     /// Bytes written straight into mapped slab buffers since the last commit.
@@ -40,17 +39,45 @@ pub(crate) struct Pending {
     pub epoch: u64,
 }
 
+/// What [`Pending::mark`] records.
+pub(crate) struct PendingMark {
+    vertex_copies: usize,
+    index_copies: usize,
+    meshes: usize,
+    in_place_bytes: u64,
+}
+
 impl Pending {
     /// Nothing staged, at `epoch`.
     pub fn new(staging: &crate::Staging, epoch: u64) -> Self {
         Pending {
             vertices: staging.writer(),
             indices: staging.writer(),
-            copies: Vec::new(),
+            vertex_copies: Vec::new(),
+            index_copies: Vec::new(),
             meshes: 0,
             in_place_bytes: 0,
             epoch,
         }
+    }
+
+    /// Where the pending work stands: what a failed batch rolls back to.
+    pub fn mark(&self) -> PendingMark {
+        PendingMark {
+            vertex_copies: self.vertex_copies.len(),
+            index_copies: self.index_copies.len(),
+            meshes: self.meshes,
+            in_place_bytes: self.in_place_bytes,
+        }
+    }
+
+    /// Forgets what was noted since `mark` (the staged bytes stay unused in their
+    /// chunks; nothing copies them).
+    pub fn roll_back(&mut self, mark: PendingMark) {
+        self.vertex_copies.truncate(mark.vertex_copies);
+        self.index_copies.truncate(mark.index_copies);
+        self.meshes = mark.meshes;
+        self.in_place_bytes = mark.in_place_bytes;
     }
 }
 
@@ -132,7 +159,11 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         &self,
         state: &mut PoolState<V, I>,
     ) -> Result<CommitReport, ArenaError> {
-        if state.pending.meshes == 0 && state.pending.copies.is_empty() {
+        let pending = &state.pending;
+        if pending.meshes == 0
+            && pending.vertex_copies.is_empty()
+            && pending.index_copies.is_empty()
+        {
             self.unmap_slabs(state)?;
             self.flush_records(state)?;
             return Ok(CommitReport::default());
@@ -183,13 +214,11 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             }
             state.slabs.touch(id);
         }
-        // Vertex and index copies alternate; apart, each is usually already grouped
-        // by slab (inserts go to the newest one): checked before sorting.
-        let (index_copies, vertex_copies): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut state.pending.copies)
-                .into_iter()
-                .partition(|c| c.indices);
-        for mut copies in [vertex_copies, index_copies] {
+        // Each list is usually already grouped by slab (inserts go to the newest
+        // one): checked before sorting.
+        let vertex_copies = std::mem::take(&mut state.pending.vertex_copies);
+        let index_copies = std::mem::take(&mut state.pending.index_copies);
+        for (indices, mut copies) in [(false, vertex_copies), (true, index_copies)] {
             let slab_of = |c: &PendingCopy| c.slab.key.slot;
             if !copies.is_sorted_by_key(slab_of) {
                 copies.sort_by_key(slab_of);
@@ -202,7 +231,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                         .iter()
                         .take_while(|c| c.slab == group)
                         .count();
-                let runs = self.record_group(state, &copies[start..end], encoder)?;
+                let runs = self.record_group(state, indices, &copies[start..end], encoder)?;
                 report.copies += runs.0;
                 report.bytes += runs.1;
                 start = end;
@@ -222,13 +251,14 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     fn record_group(
         &self,
         state: &PoolState<V, I>,
+        indices: bool,
         copies: &[PendingCopy],
         encoder: &mut wgpu::CommandEncoder,
     ) -> Result<(usize, u64), ArenaError> {
         let Ok(entry) = state.slabs.get(copies[0].slab, &self.label) else {
             return Ok((0, 0)); // the slab was dropped: its meshes were removed
         };
-        let arena = if copies[0].indices {
+        let arena = if indices {
             &entry.slab.indices
         } else {
             &entry.slab.vertices

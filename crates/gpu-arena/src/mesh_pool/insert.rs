@@ -9,6 +9,7 @@
 use bytemuck::Pod;
 
 use crate::error::ArenaError;
+use crate::handle::ArenaHandle;
 use crate::mesh_pool::commit::PendingCopy;
 use crate::mesh_pool::slab::{MeshSlab, Placed, SlabSizes};
 use crate::mesh_pool::{IndexType, MeshEntry, MeshHandle, MeshPool, PoolState};
@@ -132,8 +133,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                         let in_place = vertex_staged.as_ref().map_or(vb, |_| 0)
                             + index_staged.as_ref().map_or(ib, |_| 0);
                         let copies = [
-                            vertex_staged.map(|range| (false, vertices, range)),
-                            index_staged.map(|range| (true, indices, range)),
+                            vertex_staged.map(|range| (vertices, range)),
+                            index_staged.map(|range| (indices, range)),
                         ];
                         let index_writer = match base {
                             Some(base) => ElementWriter::adjusted(index_view, base, I::rebased),
@@ -145,16 +146,16 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 })?;
         let (result, index_replaced) = inner?;
         let (staged, in_place) = result?;
-        for (indices, handle, range) in staged.into_iter().flatten() {
-            pending.copies.push(PendingCopy {
-                slab,
-                indices,
-                handle,
-                source: range.buffer,
-                offset: range.offset,
-                size: range.size,
-            });
-        }
+        let [vertex_staged, index_staged] = staged;
+        let copy = |(handle, range): (ArenaHandle, StagedRange)| PendingCopy {
+            slab,
+            handle,
+            source: range.buffer,
+            offset: range.offset,
+            size: range.size,
+        };
+        pending.vertex_copies.extend(vertex_staged.map(copy));
+        pending.index_copies.extend(index_staged.map(copy));
         pending.in_place_bytes += in_place;
         pending.meshes += 1;
         // A buffer mapped for this insert replaced the slab's fresh one.
@@ -262,7 +263,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         let state = &mut *guard;
         self.presize(state, meshes);
         let slabs_before = state.slabs.ids();
-        let copies_before = state.pending.copies.len();
+        let before = state.pending.mark();
         let mut placed: Vec<(SlabId, Placed<V, I>)> = Vec::with_capacity(meshes.len());
         let mut result = Ok(());
         for (k, (vertices, indices)) in meshes.iter().enumerate() {
@@ -295,8 +296,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             }
         }
         if let Err(e) = result {
-            state.pending.copies.truncate(copies_before);
-            state.pending.meshes -= placed.len();
+            state.pending.roll_back(before);
             self.unplace(state, &placed, Some(&slabs_before));
             return Err(e);
         }
