@@ -104,6 +104,8 @@ fn inserts_past_the_mapped_buffer_are_staged_and_land_after_its_growth() {
                 initial_vertex_bytes: 4096,
                 initial_index_bytes: 1024,
                 draw: DrawPath::for_adapter(&gpu.adapter),
+                // No second slab to spill into: the mapped slab grows.
+                max_slabs: 1,
                 ..Default::default()
             },
         );
@@ -185,6 +187,147 @@ fn a_used_slab_that_grows_stages_its_new_meshes_and_keeps_the_old_ones() {
             pool.stats().growth_bytes_copied > 0,
             "the first meshes were copied"
         );
+    });
+}
+
+/// Vertex and index buffer sizes of a pool's slabs, oldest first.
+fn slab_sizes<V: bytemuck::Pod, I: gpu_arena::mesh_pool::IndexType>(
+    pool: &MeshPool<V, I>,
+) -> Vec<(u64, u64)> {
+    pool.slabs()
+        .unwrap()
+        .iter()
+        .map(|s| (s.vertex_buffer.size(), s.index_buffer.size()))
+        .collect()
+}
+
+#[test]
+fn a_slab_written_in_place_that_fills_before_its_commit_is_followed_by_a_larger_one() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(150, 8);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                initial_vertex_bytes: 4096,
+                initial_index_bytes: 1024,
+                draw: DrawPath::for_adapter(&gpu.adapter),
+                ..Default::default()
+            },
+        );
+        let handles: Vec<_> = meshes
+            .iter()
+            .map(|m| {
+                let h = pool.insert(&m.vertices, &m.indices).unwrap();
+                pool.validate().unwrap();
+                h
+            })
+            .collect();
+        let report = pool.commit_now().unwrap();
+        pool.validate().unwrap();
+        let sizes = slab_sizes(&pool);
+        if writes_in_place(gpu) {
+            assert_eq!(report.in_place_bytes, bytes(&meshes), "every byte in place");
+            assert_eq!(report.copies, 0, "nothing staged: {report:?}");
+            assert_eq!(pool.stats().growth_bytes_copied, 0, "no slab grew");
+            assert!(sizes.len() > 2, "{sizes:?}");
+            for pair in sizes.windows(2) {
+                let ((v0, i0), (v1, i1)) = (pair[0], pair[1]);
+                assert!(
+                    v1 == 2 * v0 && i1 == 2 * i0,
+                    "each slab twice the last (the growth factor): {sizes:?}"
+                );
+            }
+        } else {
+            assert_eq!(sizes.len(), 1, "staged: one slab, grown");
+        }
+        check_reads(&pool, &handles, &meshes);
+        let renderer = Renderer::new(&gpu.device, 128, 128);
+        renderer.render(&gpu.device, &gpu.queue, |pass| pool.draw(pass, 0).unwrap());
+        let pooled = renderer.read_pixels(&gpu.device, &gpu.queue);
+        let expected = renderer.render_per_mesh_buffers(
+            &gpu.device,
+            &gpu.queue,
+            meshes.iter().map(|m| m.parts()),
+        );
+        assert_eq!(differing_pixels(&pooled, &expected), 0);
+    });
+}
+
+#[test]
+fn a_slab_that_follows_a_full_one_is_at_most_16_mib() {
+    on_every_adapter(|gpu| {
+        if !writes_in_place(gpu) {
+            return;
+        }
+        let pool = MeshPool::<[u32; 4], u32>::new(
+            &gpu.device,
+            &gpu.queue,
+            &MeshPoolDescriptor {
+                initial_vertex_bytes: 64 << 10,
+                initial_index_bytes: 64 << 10,
+                growth_factor: 1000.0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // 16-byte vertices: 4096 fill the first slab's vertex buffer exactly.
+        let vertices: Vec<[u32; 4]> = (0..1024).map(|k| [k, 1, 2, 3]).collect();
+        let indices: Vec<u32> = (0..1024).collect();
+        let mut handles = Vec::new();
+        for _ in 0..5 {
+            handles.push(pool.insert(&vertices, &indices).unwrap());
+        }
+        pool.validate().unwrap();
+        let report = pool.commit_now().unwrap();
+        assert_eq!(report.copies, 0, "{report:?}");
+        assert_eq!(
+            slab_sizes(&pool),
+            [(64 << 10, 64 << 10), (16 << 20, 16 << 20)],
+            "64,000 times larger would be 4 GiB: capped at 16 MiB"
+        );
+        for h in handles {
+            assert_eq!(
+                pool.read_mesh(h).unwrap(),
+                (vertices.clone(), indices.clone())
+            );
+        }
+    });
+}
+
+#[test]
+fn a_cleared_pool_of_several_slabs_is_refilled_in_place_into_slabs_of_the_same_sizes() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(150, 9);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                initial_vertex_bytes: 4096,
+                initial_index_bytes: 1024,
+                ..Default::default()
+            },
+        );
+        for m in &meshes {
+            pool.insert(&m.vertices, &m.indices).unwrap();
+        }
+        pool.commit_now().unwrap();
+        let mut before = slab_sizes(&pool);
+        before.sort_unstable();
+        // The clear keeps the first slab; the refill opens the others again.
+        pool.clear();
+        let handles: Vec<_> = meshes
+            .iter()
+            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
+            .collect();
+        pool.validate().unwrap();
+        let report = pool.commit_now().unwrap();
+        let mut after = slab_sizes(&pool);
+        after.sort_unstable();
+        assert_eq!(after, before, "slabs of the same sizes");
+        if writes_in_place(gpu) {
+            assert_eq!(report.in_place_bytes, bytes(&meshes), "{report:?}");
+        }
+        pool.validate().unwrap();
+        check_reads(&pool, &handles, &meshes);
     });
 }
 

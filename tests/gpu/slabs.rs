@@ -207,6 +207,9 @@ fn displaced_meshes_are_those_whose_slab_changed() {
             },
         );
         let first = pool.insert(&fat[0], &meshes[0].indices).unwrap();
+        // Committed, slab 0 grows when full (a slab written in place and not yet
+        // committed would be followed by a new one instead).
+        pool.commit_now().unwrap();
         let g1 = pool.generation();
         let mut later = Vec::new();
         let mut k = 1;

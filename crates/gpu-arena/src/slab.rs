@@ -128,13 +128,14 @@ impl<S> Slabs<S> {
     }
 
     /// Places a request with `place` in the first shared slab that has room (newest
-    /// first); when all are full, opens one with `open` and places it there. A
-    /// refusal that is not about room ends the search. On error no slab was added.
+    /// first); when all are full, opens one with `open` (given the newest shared
+    /// slab, if any) and places it there. A refusal that is not about room ends the
+    /// search. On error no slab was added.
     pub fn place<R>(
         &mut self,
         label: &str,
         mut place: impl FnMut(&mut S) -> Result<R, ArenaError>,
-        open: impl FnOnce() -> Result<S, ArenaError>,
+        open: impl FnOnce(Option<&S>) -> Result<S, ArenaError>,
     ) -> Result<(SlabId, R), ArenaError> {
         let mut last_full = None;
         for &key in self.shared.iter().rev() {
@@ -150,9 +151,20 @@ impl<S> Slabs<S> {
         if self.map.len() >= self.max_slabs {
             return Err(last_full.unwrap_or_else(|| self.too_many(label)));
         }
-        let (id, r) = self.open_with(label, false, open, place)?;
+        let newest = self
+            .shared
+            .last()
+            .and_then(|&key| self.map.get(key, label).ok())
+            .map(|entry| &entry.slab);
+        let slab = open(newest)?;
+        let (id, r) = self.open_with(label, false, || Ok(slab), place)?;
         self.shared.push(id.key);
         Ok((id, r))
+    }
+
+    /// Whether another slab may be opened (`max_slabs` is not reached).
+    pub fn can_open(&self) -> bool {
+        self.map.len() < self.max_slabs
     }
 
     /// Opens a slab of its own for one request (too large to share one).

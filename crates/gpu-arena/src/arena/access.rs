@@ -6,6 +6,7 @@ use std::num::NonZeroU64;
 use bytemuck::Pod;
 
 use crate::arena::Arena;
+use crate::arena::state::Growth;
 use crate::error::{ArenaError, Limit};
 use crate::handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle, TypedPlacement};
 use crate::staging::ElementWriter;
@@ -174,6 +175,16 @@ impl Arena {
     /// assert_eq!((placed.elements.count, placed.range.len), (6, 12));
     /// ```
     pub fn place_elements<T: Pod>(&self, count: u64) -> Result<TypedPlacement<T>, ArenaError> {
+        self.place_elements_with(count, Growth::Always)
+    }
+
+    /// [`Self::place_elements`], growing as `growth` allows; a refused growth is
+    /// [`ArenaError::OutOfSpace`].
+    pub(crate) fn place_elements_with<T: Pod>(
+        &self,
+        count: u64,
+        growth: Growth,
+    ) -> Result<TypedPlacement<T>, ArenaError> {
         let element = (size_of::<T>() as u64).max(1);
         let bytes = count.checked_mul(element).ok_or_else(|| {
             self.core.over_limit(
@@ -184,7 +195,7 @@ impl Arena {
         })?;
         let (size, align) = self.core.checked_request(bytes, element)?;
         let mut state = self.state.lock();
-        let (key, slot) = state.place(&self.core, size, align, bytes)?;
+        let (key, slot) = state.place_with(&self.core, size, align, bytes, growth)?;
         let range = slot.range();
         let handle = ArenaHandle { key };
         match self.elements_at(range.offset, range.len, element) {

@@ -25,6 +25,7 @@ mod validate;
 pub use access::ArenaSlice;
 pub(crate) use compact::Planned;
 pub use compact::{CompactionReport, Move};
+pub(crate) use state::Growth;
 pub use stats::ArenaStats;
 pub use upload::{UploadBatch, UploadReport};
 
@@ -389,6 +390,13 @@ impl Arena {
             .next_multiple_of(UNIT)
             .min(self.core.max_size);
         state.grow_to(&self.core, target)
+    }
+
+    /// The capacity of the arena while a buffer of that size is mapped for direct
+    /// writes ([`mapped`]); `None` otherwise.
+    pub(crate) fn mapped_capacity(&self) -> Option<u64> {
+        let state = self.state.lock();
+        state.mapped.as_ref().map(|_| state.capacity)
     }
 
     /// Direct arenas: the owner is about to write `bytes` in one go (a batch), which

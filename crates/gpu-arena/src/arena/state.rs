@@ -28,6 +28,17 @@ use crate::handle::{ArenaHandle, ArenaRange};
 use crate::slots::{Key, SlotMap};
 
 /// One live allocation.
+/// When a placement that no free range holds may grow the arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Growth {
+    /// Whenever it must.
+    Always,
+    /// Not while a buffer is mapped for direct writes (`arena::mapped`): growing
+    /// then means a GPU copy into a new, larger buffer, where an owner that can
+    /// open another buffer (a pool's next slab) writes it in place instead.
+    NotWhileMapped,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Slot {
     /// The allocator's handle.
@@ -117,7 +128,19 @@ impl State {
         align: u64,
         len: u64,
     ) -> Result<(Key, &Slot), ArenaError> {
-        let allocation = self.allocate(core, size, align)?;
+        self.place_with(core, size, align, len, Growth::Always)
+    }
+
+    /// [`Self::place`], growing as `growth` allows.
+    pub fn place_with(
+        &mut self,
+        core: &Core,
+        size: u64,
+        align: u64,
+        len: u64,
+        growth: Growth,
+    ) -> Result<(Key, &Slot), ArenaError> {
+        let allocation = self.allocate(core, size, align, growth)?;
         let key = self.slots.insert(Slot {
             allocation,
             offset: u64::from(allocation.offset) * UNIT,
@@ -136,12 +159,14 @@ impl State {
         Ok(())
     }
 
-    /// Room for `size` bytes at `align`, growing only when nothing free holds them.
+    /// Room for `size` bytes at `align`, growing only when nothing free holds them
+    /// (and `growth` allows it).
     fn allocate(
         &mut self,
         core: &Core,
         size: u64,
         align: u64,
+        growth: Growth,
     ) -> Result<offset_alloc::Allocation, ArenaError> {
         let (units, align_units) = ((size / UNIT) as u32, (align / UNIT) as u32);
         match self.allocator.try_allocate_aligned(units, align_units) {
@@ -163,6 +188,9 @@ impl State {
             .try_allocate_aligned_exhaustive(units, align_units)
         {
             return Ok(allocation);
+        }
+        if growth == Growth::NotWhileMapped && self.mapped.is_some() {
+            return Err(self.out_of_space(core, size, align));
         }
         self.grow_for(core, size, align)?;
         // The new tail holds the request by construction.

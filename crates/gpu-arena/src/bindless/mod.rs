@@ -261,7 +261,7 @@ impl BindlessPool {
         let (slab, (index, handle, changed)) = state.slabs.place(
             &self.label,
             |slab| slab.place(record),
-            || {
+            |_| {
                 BindlessSlab::open(
                     &self.device,
                     &self.queue,

@@ -4,7 +4,7 @@
 
 use bytemuck::Pod;
 
-use crate::arena::{Arena, CompactionReport, Planned};
+use crate::arena::{Arena, CompactionReport, Growth, Planned};
 use crate::error::ArenaError;
 use crate::mesh_pool::slab::{MeshSlab, Placed};
 use crate::mesh_pool::{IndexType, MeshPool, PoolState};
@@ -190,7 +190,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             let mut found = None;
             for &target in targets.iter().rev() {
                 let slab = &mut state.slabs.get_mut(target, &self.label)?.slab;
-                if let Ok(p) = slab.reserve(vertex_count, index_count, *key, &self.label) {
+                if let Ok(p) =
+                    slab.reserve(vertex_count, index_count, *key, &self.label, Growth::Always)
+                {
                     found = Some((target, p));
                     break;
                 }

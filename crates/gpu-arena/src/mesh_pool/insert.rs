@@ -8,6 +8,7 @@
 
 use bytemuck::Pod;
 
+use crate::arena::Growth;
 use crate::error::ArenaError;
 use crate::handle::ArenaHandle;
 use crate::mesh_pool::commit::PendingCopy;
@@ -24,8 +25,11 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// Time: O(1) amortised when the newest slab has room; O(slabs) when it is full.
     /// A slab that outgrows its vertex or index buffer only widens its address range
     /// here: the larger buffer is created and filled at the next commit, recorded
-    /// into the commit's encoder. The only work an insert submits on its own is the
-    /// copy of a growing draw-record table (written through the queue).
+    /// into the commit's encoder. (A slab written in place that fills before its
+    /// first commit is followed by a new slab instead: see
+    /// [`MeshPoolDescriptor::direct_writes`](crate::mesh_pool::MeshPoolDescriptor::direct_writes).)
+    /// The only work an insert submits on its own is the copy of a growing
+    /// draw-record table (written through the queue).
     ///
     /// # Errors
     /// [`ArenaError::ZeroSize`] for no vertices or indices; [`ArenaError::OverLimit`]
@@ -82,8 +86,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         let state = &mut *guard;
         let owner = state.meshes.next_key();
         let label = &self.label;
-        let reserve =
-            |slab: &mut MeshSlab<V, I>| slab.reserve(vertex_count, index_count, owner, label);
+        let reserve = |slab: &mut MeshSlab<V, I>, growth| {
+            slab.reserve(vertex_count, index_count, owner, label, growth)
+        };
         let (vertex_bytes, index_bytes) =
             (vertex_count * size_of::<V>(), index_count * size_of::<I>());
         let slabs_before = state.slabs.len();
@@ -170,12 +175,17 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
 
     /// Runs `place` in the slab a mesh of these sizes belongs to: a dedicated one when
     /// it is large, else the first shared slab with room (or a new one).
+    ///
+    /// A shared slab written in place and not yet committed does not grow (growing
+    /// it would copy its data into a new buffer on the GPU): while the pool may open
+    /// slabs, the next one is opened instead, its buffers the growth factor larger,
+    /// and written in place too. Past `max_slabs` such a slab grows as any other.
     fn place(
         &self,
         state: &mut PoolState<V, I>,
         vertex_bytes: usize,
         index_bytes: usize,
-        place: impl FnMut(&mut MeshSlab<V, I>) -> Result<Placed<V, I>, ArenaError>,
+        mut place: impl FnMut(&mut MeshSlab<V, I>, Growth) -> Result<Placed<V, I>, ArenaError>,
     ) -> Result<(SlabId, Placed<V, I>), ArenaError> {
         let slab_number = state.slabs.len();
         let open = |sizes| {
@@ -202,11 +212,25 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 max_vertices: u64::MAX,
                 direct: self.shared.direct,
             };
-            state
-                .slabs
-                .place_dedicated(&self.label, place, || open(sizes))
+            state.slabs.place_dedicated(
+                &self.label,
+                |slab| place(slab, Growth::Always),
+                || open(sizes),
+            )
         } else {
-            state.slabs.place(&self.label, place, || open(self.shared))
+            let growth = if self.shared.direct && state.slabs.can_open() {
+                Growth::NotWhileMapped
+            } else {
+                Growth::Always
+            };
+            state.slabs.place(
+                &self.label,
+                |slab| place(slab, growth),
+                |newest| {
+                    let spill = newest.and_then(|full| self.shared.spilling_from(full));
+                    open(spill.unwrap_or(self.shared))
+                },
+            )
         }?;
         // A placement that grew its slab's buffers displaces the slab's other meshes.
         let grew = state
@@ -270,8 +294,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             // Keys are predicted in order: registration below inserts in this order.
             let owner = state.meshes.key_after(k);
             let label = &self.label;
-            let reserve = |slab: &mut MeshSlab<V, I>| {
-                slab.reserve(vertices.len(), indices.len(), owner, label)
+            let reserve = |slab: &mut MeshSlab<V, I>, growth| {
+                slab.reserve(vertices.len(), indices.len(), owner, label, growth)
             };
             let (vb, ib) = (size_of_val(*vertices), size_of_val(*indices));
             let staged = self.place(state, vb, ib, reserve).and_then(|(slab, p)| {

@@ -458,6 +458,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     /// # let gpu = gpu_arena::headless::Headless::shared().unwrap();
     /// # let pool = gpu_arena::mesh_pool::MeshPool::<[f32; 3], u16>::new(&gpu.device, &gpu.queue, &gpu_arena::mesh_pool::MeshPoolDescriptor { initial_vertex_bytes: 64, ..Default::default() }).unwrap();
     /// let early = pool.insert(&[[0.0; 3]; 3], &[0, 1, 2]).unwrap();
+    /// pool.commit_now().unwrap(); // committed, a full slab grows (see `direct_writes`)
     /// let before = pool.generation();
     /// pool.insert(&[[0.0; 3]; 100], &[0, 1, 2]).unwrap(); // outgrows 64 bytes
     /// assert!(pool.displaced_since(before).is_empty()); // the buffer grows at the commit

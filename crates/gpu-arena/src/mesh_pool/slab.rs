@@ -5,7 +5,8 @@
 use bytemuck::Pod;
 use wgpu::util::DrawIndexedIndirectArgs;
 
-use crate::arena::Arena;
+use crate::arena::mapped::MAP_ANY_SIZE_UP_TO;
+use crate::arena::{Arena, Growth};
 use crate::descriptor::ArenaDescriptor;
 use crate::error::{ArenaError, Limit};
 use crate::gpu_table::{GpuTable, GpuTableDescriptor};
@@ -29,6 +30,33 @@ pub(crate) struct SlabSizes {
     pub max_vertices: u64,
     /// Inserts may write straight into fresh mapped buffers (`arena::mapped`).
     pub direct: bool,
+}
+
+impl SlabSizes {
+    /// The sizes of the slab opened when `full`, written in place and never
+    /// committed, has no room left: its capacities times the growth factor, but at
+    /// most [`MAP_ANY_SIZE_UP_TO`] (so that the new slab's buffers are mapped on its
+    /// first write whatever it is) and `max_bytes`. `None` when `full` is not mapped
+    /// (it grows instead).
+    pub fn spilling_from<V: Pod, I: IndexType>(self, full: &MeshSlab<V, I>) -> Option<Self> {
+        let vertex = full.vertices.mapped_capacity();
+        let index = full.indices.mapped_capacity();
+        if vertex.is_none() && index.is_none() {
+            return None;
+        }
+        let grown = |mapped: Option<u64>, arena: &Arena| {
+            let capacity = mapped.unwrap_or_else(|| arena.stats().capacity);
+            ((capacity as f64 * f64::from(self.growth_factor.max(1.0))) as u64)
+                .min(MAP_ANY_SIZE_UP_TO)
+                .min(self.max_bytes)
+                .next_multiple_of(4)
+        };
+        Some(SlabSizes {
+            vertex_bytes: grown(vertex, &full.vertices),
+            index_bytes: grown(index, &full.indices),
+            ..self
+        })
+    }
 }
 
 /// Where a mesh was placed in a slab.
@@ -130,17 +158,24 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
         })
     }
 
-    /// Reserves room for a mesh of `vertex_count` and `index_count` elements and
-    /// appends its record (not flushed); the data is uploaded by the caller.
+    /// Reserves room for a mesh of `vertex_count` and `index_count` elements, growing
+    /// the buffers as `growth` allows, and appends its record (not flushed); the
+    /// data is uploaded by the caller.
     pub fn reserve(
         &mut self,
         vertex_count: usize,
         index_count: usize,
         owner: Key,
         label: &str,
+        growth: Growth,
     ) -> Result<Placed<V, I>, ArenaError> {
-        let v = self.vertices.place_elements::<V>(vertex_count as u64)?;
-        let i = match self.indices.place_elements::<I>(index_count as u64) {
+        let v = self
+            .vertices
+            .place_elements_with::<V>(vertex_count as u64, growth)?;
+        let i = match self
+            .indices
+            .place_elements_with::<I>(index_count as u64, growth)
+        {
             Ok(i) => i,
             Err(e) => {
                 self.release(v.handle, None);

@@ -71,7 +71,8 @@ pub struct MeshPoolDescriptor<'a> {
     /// another. Default: the device limit.
     pub max_slab_bytes: u64,
     /// Most slabs the pool may hold, dedicated ones included; past it inserts are
-    /// refused. Default: no limit.
+    /// refused (or, into a slab written in place, grow it: see `direct_writes`).
+    /// Default: no limit.
     pub max_slabs: u32,
     /// A mesh whose vertices or indices take at least this many bytes (or more than a
     /// shared slab may hold) gets a slab of its own, sized exactly for it and dropped
@@ -102,7 +103,14 @@ pub struct MeshPoolDescriptor<'a> {
     /// of two, and no GPU copy. wgpu zeroes such a buffer on the CPU, so one over
     /// 16 MiB is mapped only when the writes expected fill at least half of it (the
     /// batch, the first insert, or after `clear` the fill it replaces). Everything
-    /// else is staged. On software and unified-memory adapters this is the fast way
+    /// else is staged. A shared slab written this way that fills up before its
+    /// first commit does not grow (that would copy it into a new buffer on the
+    /// GPU): the pool opens the next slab instead, `growth_factor` times larger but
+    /// at most 16 MiB, written in place too. So a new pool filled one insert at a
+    /// time, past its initial sizes, ends with a few slabs rather than one (a draw
+    /// call each); [`crate::mesh_pool::MeshPool::insert_batch`] sizes one slab for
+    /// the whole batch instead, and once `max_slabs` is reached the newest slab
+    /// grows as any other. On software and unified-memory adapters this is the fast way
     /// to fill a new pool; on a discrete GPU the feature puts such buffers in slower
     /// host-visible memory, so do not enable it there ([`crate::headless`] enables
     /// it only on CPU and integrated adapters). Nothing changes where the device
