@@ -254,6 +254,33 @@ fn a_slab_written_in_place_that_fills_before_its_commit_is_followed_by_a_larger_
 }
 
 #[test]
+fn compaction_merges_the_slabs_a_one_at_a_time_fill_spilled_into() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(150, 12);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                initial_vertex_bytes: 4096,
+                initial_index_bytes: 1024,
+                ..Default::default()
+            },
+        );
+        let handles: Vec<_> = meshes
+            .iter()
+            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
+            .collect();
+        pool.commit_now().unwrap();
+        let spilled = pool.stats().slabs;
+        assert!(spilled > 1 || !writes_in_place(gpu), "{spilled} slabs");
+        let report = pool.compact(None).unwrap();
+        pool.validate().unwrap();
+        assert_eq!(pool.stats().slabs, 1, "{report:?}");
+        assert_eq!(report.slabs_dropped, spilled - 1);
+        check_reads(&pool, &handles, &meshes);
+    });
+}
+
+#[test]
 fn a_slab_that_follows_a_full_one_is_at_most_16_mib() {
     on_every_adapter(|gpu| {
         if !writes_in_place(gpu) {

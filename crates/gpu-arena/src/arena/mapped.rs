@@ -9,7 +9,9 @@
 //! waits and nothing can race. Every path that gives the buffer to the GPU goes
 //! through [`State::realize`], which unmaps it first: from then on the data is in
 //! the buffer, and later writes take the staged path. Ranges past the mapped buffer
-//! (the arena grew meanwhile) are staged too, and land after the growth copy.
+//! (the arena grew meanwhile) are staged too, and land after the growth copy; an
+//! owner that can open another buffer instead (a mesh pool's next slab) places with
+//! `Growth::NotWhileMapped`, which refuses that growth.
 //! An arena that was written never maps that buffer again: mapping an existing
 //! buffer means waiting for the GPU, and a caller may still hold it in a bind group,
 //! which a mapped buffer would turn into a validation error. Writes after removals
