@@ -257,6 +257,27 @@ impl Renderer {
         self.read_pixels(device, queue)
     }
 
+    /// Asserts that `pool` draws (`MeshPool::draw`, instance 0) the very picture that
+    /// `meshes` drawn each from buffers of their own make (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn assert_pool_draws_like_per_mesh_buffers(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        pool: &gpu_arena::mesh_pool::MeshPool<ColorVertex, u32>,
+        meshes: &[Mesh],
+    ) {
+        self.render(device, queue, |pass| pool.draw(pass, 0).unwrap());
+        let pooled = self.read_pixels(device, queue);
+        let expected =
+            self.render_per_mesh_buffers(device, queue, meshes.iter().map(|m| m.parts()));
+        assert_eq!(
+            readback::differing_pixels(&pooled, &expected),
+            0,
+            "pool vs per-mesh buffers"
+        );
+    }
+
     /// The picture as tightly packed RGBA8 rows, read back without blocking.
     pub fn read_pixels_async(
         &self,
