@@ -41,6 +41,21 @@ fn bytes(meshes: &[Mesh]) -> u64 {
         .sum()
 }
 
+/// Inserts `meshes` one at a time, validating the pool after each; their handles.
+fn insert_each(
+    pool: &MeshPool<ColorVertex, u32>,
+    meshes: &[Mesh],
+) -> Vec<gpu_arena::mesh_pool::MeshHandle> {
+    meshes
+        .iter()
+        .map(|m| {
+            let h = pool.insert(&m.vertices, &m.indices).unwrap();
+            pool.validate().unwrap();
+            h
+        })
+        .collect()
+}
+
 fn check_reads(
     pool: &MeshPool<ColorVertex, u32>,
     handles: &[gpu_arena::mesh_pool::MeshHandle],
@@ -109,14 +124,7 @@ fn inserts_past_the_mapped_buffer_are_staged_and_land_after_its_growth() {
                 ..Default::default()
             },
         );
-        let handles: Vec<_> = meshes
-            .iter()
-            .map(|m| {
-                let h = pool.insert(&m.vertices, &m.indices).unwrap();
-                pool.validate().unwrap();
-                h
-            })
-            .collect();
+        let handles = insert_each(&pool, &meshes);
         let report = pool.commit_now().unwrap();
         assert_eq!(pool.stats().slabs, 1, "one slab, grown");
         if writes_in_place(gpu) {
@@ -211,14 +219,7 @@ fn a_slab_written_in_place_that_fills_before_its_commit_is_followed_by_a_larger_
                 ..Default::default()
             },
         );
-        let handles: Vec<_> = meshes
-            .iter()
-            .map(|m| {
-                let h = pool.insert(&m.vertices, &m.indices).unwrap();
-                pool.validate().unwrap();
-                h
-            })
-            .collect();
+        let handles = insert_each(&pool, &meshes);
         let report = pool.commit_now().unwrap();
         pool.validate().unwrap();
         let sizes = slab_sizes(&pool);
@@ -259,10 +260,7 @@ fn compaction_merges_the_slabs_a_one_at_a_time_fill_spilled_into() {
                 ..Default::default()
             },
         );
-        let handles: Vec<_> = meshes
-            .iter()
-            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
-            .collect();
+        let handles = insert_each(&pool, &meshes);
         pool.commit_now().unwrap();
         let spilled = pool.stats().slabs;
         assert!(spilled > 1 || !writes_in_place(gpu), "{spilled} slabs");
@@ -335,10 +333,7 @@ fn a_cleared_pool_of_several_slabs_is_refilled_in_place_into_slabs_of_the_same_s
         before.sort_unstable();
         // The clear keeps the first slab; the refill opens the others again.
         pool.clear();
-        let handles: Vec<_> = meshes
-            .iter()
-            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
-            .collect();
+        let handles = insert_each(&pool, &meshes);
         pool.validate().unwrap();
         let report = pool.commit_now().unwrap();
         let mut after = slab_sizes(&pool);
@@ -579,10 +574,7 @@ fn a_large_meshs_own_slab_is_written_in_place() {
                 ..Default::default()
             },
         );
-        let handles: Vec<_> = meshes
-            .iter()
-            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
-            .collect();
+        let handles = insert_each(&pool, &meshes);
         assert_eq!(pool.stats().dedicated_slabs, 3);
         let report = pool.commit_now().unwrap();
         if writes_in_place(gpu) {
@@ -603,10 +595,7 @@ fn drawing_after_removing_every_pending_mesh_unmaps_first() {
                 ..Default::default()
             },
         );
-        let handles: Vec<_> = meshes
-            .iter()
-            .map(|m| pool.insert(&m.vertices, &m.indices).unwrap())
-            .collect();
+        let handles = insert_each(&pool, &meshes);
         for h in handles {
             pool.remove(h).unwrap();
         }
