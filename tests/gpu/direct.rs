@@ -41,6 +41,22 @@ fn bytes(meshes: &[Mesh]) -> u64 {
         .sum()
 }
 
+/// [`check_reads`], then the pool's picture against a buffer per mesh.
+fn check_reads_and_picture(
+    gpu: &Headless,
+    pool: &MeshPool<ColorVertex, u32>,
+    handles: &[gpu_arena::mesh_pool::MeshHandle],
+    meshes: &[Mesh],
+) {
+    check_reads(pool, handles, meshes);
+    Renderer::new(&gpu.device, 128, 128).assert_pool_draws_like_per_mesh_buffers(
+        &gpu.device,
+        &gpu.queue,
+        pool,
+        meshes,
+    );
+}
+
 /// Inserts `meshes` one at a time, validating the pool after each; their handles.
 fn insert_each(
     pool: &MeshPool<ColorVertex, u32>,
@@ -136,14 +152,7 @@ fn inserts_past_the_mapped_buffer_are_staged_and_land_after_its_growth() {
         assert_eq!(report.in_place_bytes + report.bytes, bytes(&meshes));
         assert!(pool.stats().growth_bytes_copied > 0 || !writes_in_place(gpu));
         pool.validate().unwrap();
-        check_reads(&pool, &handles, &meshes);
-        // And the picture is the one drawn from a buffer per mesh.
-        Renderer::new(&gpu.device, 128, 128).assert_pool_draws_like_per_mesh_buffers(
-            &gpu.device,
-            &gpu.queue,
-            &pool,
-            &meshes,
-        );
+        check_reads_and_picture(gpu, &pool, &handles, &meshes);
     });
 }
 
@@ -238,13 +247,7 @@ fn a_slab_written_in_place_that_fills_before_its_commit_is_followed_by_a_larger_
         } else {
             assert_eq!(sizes.len(), 1, "staged: one slab, grown");
         }
-        check_reads(&pool, &handles, &meshes);
-        Renderer::new(&gpu.device, 128, 128).assert_pool_draws_like_per_mesh_buffers(
-            &gpu.device,
-            &gpu.queue,
-            &pool,
-            &meshes,
-        );
+        check_reads_and_picture(gpu, &pool, &handles, &meshes);
     });
 }
 
