@@ -47,7 +47,9 @@ fn mesh(tag: u32, vertices: u16, triangles: u16) -> Data {
     (v, i)
 }
 
-fn run(ops: &[Op], rebase: bool) {
+/// Runs `ops` on a small-slab pool; with `max_slabs` bounded, inserts may be refused
+/// (then nothing changes) and full slabs written in place grow instead of spilling.
+fn run(ops: &[Op], rebase: bool, max_slabs: u32) {
     on_every_adapter(|gpu| {
         let pool = MeshPool::<[u32; 2], u32>::new(
             &gpu.device,
@@ -59,6 +61,7 @@ fn run(ops: &[Op], rebase: bool) {
                 max_slab_bytes: 16 << 10,
                 dedicated_bytes: 4 << 10,
                 rebase_indices: rebase,
+                max_slabs,
                 ..Default::default()
             },
         )
@@ -70,7 +73,14 @@ fn run(ops: &[Op], rebase: bool) {
                 Op::Insert(v, t) => {
                     tag += 1;
                     let data = mesh(tag, v, t);
-                    live.push((pool.insert(&data.0, &data.1).unwrap(), data));
+                    let before = pool.len();
+                    match pool.insert(&data.0, &data.1) {
+                        Ok(h) => live.push((h, data)),
+                        Err(e) => {
+                            assert!(max_slabs != u32::MAX, "insert failed: {e}");
+                            assert_eq!(pool.len(), before, "a refused insert changes nothing");
+                        }
+                    }
                 }
                 Op::Batch(n) => {
                     let datas: Vec<_> = (0..n)
@@ -81,8 +91,14 @@ fn run(ops: &[Op], rebase: bool) {
                         .collect();
                     let list: Vec<(&[[u32; 2]], &[u32])> =
                         datas.iter().map(|(v, i)| (&v[..], &i[..])).collect();
-                    let handles = pool.insert_batch(&list).unwrap();
-                    live.extend(handles.into_iter().zip(datas));
+                    let before = pool.len();
+                    match pool.insert_batch(&list) {
+                        Ok(handles) => live.extend(handles.into_iter().zip(datas)),
+                        Err(e) => {
+                            assert!(max_slabs != u32::MAX, "batch failed: {e}");
+                            assert_eq!(pool.len(), before, "a refused batch changes nothing");
+                        }
+                    }
                 }
                 Op::Remove(k) if !live.is_empty() => {
                     let (h, _) = live.swap_remove(k % live.len());
@@ -333,6 +349,7 @@ fn a_batch_after_a_compaction_keeps_every_mesh() {
             Batch(5),
         ],
         false,
+        u32::MAX,
     );
 }
 
@@ -341,7 +358,12 @@ proptest! {
 
     #[test]
     fn random_pool_operations_keep_every_invariant(ops in prop::collection::vec(op(), 1..40)) {
-        run(&ops, false);
+        run(&ops, false, u32::MAX);
+    }
+
+    #[test]
+    fn random_operations_on_a_pool_of_at_most_three_slabs_keep_every_invariant(ops in prop::collection::vec(op(), 1..40)) {
+        run(&ops, false, 3);
     }
 
     #[test]
@@ -361,6 +383,6 @@ proptest! {
 
     #[test]
     fn random_operations_on_a_rebasing_pool_keep_every_invariant(ops in prop::collection::vec(op(), 1..40)) {
-        run(&ops, true);
+        run(&ops, true, u32::MAX);
     }
 }
