@@ -178,8 +178,8 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     ///
     /// A shared slab written in place and not yet committed does not grow (growing
     /// it would copy its data into a new buffer on the GPU): while the pool may open
-    /// slabs, the next one is opened instead, its buffers the growth factor larger,
-    /// and written in place too. Past `max_slabs` such a slab grows as any other.
+    /// slabs, the next one is opened instead, its buffers the growth factor times
+    /// what the full slab's held, and written in place too. Past `max_slabs` such a slab grows as any other.
     fn place(
         &self,
         state: &mut PoolState<V, I>,

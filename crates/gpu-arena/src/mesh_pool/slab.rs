@@ -34,26 +34,26 @@ pub(crate) struct SlabSizes {
 
 impl SlabSizes {
     /// The sizes of the slab opened when `full`, written in place and never
-    /// committed, has no room left: its capacities times the growth factor, but at
-    /// most [`MAP_ANY_SIZE_UP_TO`] (so that the new slab's buffers are mapped on its
-    /// first write whatever it is) and `max_bytes`. `None` when `full` is not mapped
-    /// (it grows instead).
+    /// committed, has no room left: each buffer `growth_factor` times what `full`'s
+    /// holds (the one that filled grows by the factor, the other keeps its share),
+    /// at least these initial sizes, and at most [`MAP_ANY_SIZE_UP_TO`] (so that the
+    /// new buffers are mapped on their first write whatever it is) and `max_bytes`.
+    /// `None` when `full` is not mapped (it grows instead).
     pub fn spilling_from<V: Pod, I: IndexType>(self, full: &MeshSlab<V, I>) -> Option<Self> {
-        let vertex = full.vertices.mapped_capacity();
-        let index = full.indices.mapped_capacity();
-        if vertex.is_none() && index.is_none() {
+        if full.vertices.mapped_capacity().is_none() && full.indices.mapped_capacity().is_none() {
             return None;
         }
-        let grown = |mapped: Option<u64>, arena: &Arena| {
-            let capacity = mapped.unwrap_or_else(|| arena.stats().capacity);
-            ((capacity as f64 * f64::from(self.growth_factor.max(1.0))) as u64)
+        let factor = f64::from(self.growth_factor.max(1.0));
+        let grown = |arena: &Arena, initial: u64| {
+            ((arena.stats().used as f64 * factor) as u64)
+                .max(initial)
                 .min(MAP_ANY_SIZE_UP_TO)
                 .min(self.max_bytes)
                 .next_multiple_of(4)
         };
         Some(SlabSizes {
-            vertex_bytes: grown(vertex, &full.vertices),
-            index_bytes: grown(index, &full.indices),
+            vertex_bytes: grown(&full.vertices, self.vertex_bytes),
+            index_bytes: grown(&full.indices, self.index_bytes),
             ..self
         })
     }

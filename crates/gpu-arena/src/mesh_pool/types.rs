@@ -105,8 +105,9 @@ pub struct MeshPoolDescriptor<'a> {
     /// batch, the first insert, or after `clear` the fill it replaces). Everything
     /// else is staged. A shared slab written this way that fills up before its
     /// first commit does not grow (that would copy it into a new buffer on the
-    /// GPU): the pool opens the next slab instead, `growth_factor` times larger but
-    /// at most 16 MiB, written in place too. So a new pool filled one insert at a
+    /// GPU): the pool opens the next slab instead, each buffer `growth_factor`
+    /// times what the full slab's held (at least the initial sizes, at most 16 MiB),
+    /// written in place too. So a new pool filled one insert at a
     /// time, past its initial sizes, ends with a few slabs rather than one (a draw
     /// call each); [`crate::mesh_pool::MeshPool::insert_batch`] sizes one slab for
     /// the whole batch instead, and once `max_slabs` is reached the newest slab
