@@ -276,6 +276,44 @@ fn compaction_merges_the_slabs_a_one_at_a_time_fill_spilled_into() {
 }
 
 #[test]
+fn a_batch_too_large_for_a_slab_written_in_place_gets_a_slab_of_its_size() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(160, 21);
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                initial_vertex_bytes: 4096,
+                initial_index_bytes: 1024,
+                ..Default::default()
+            },
+        );
+        let mut handles = insert_each(&pool, &meshes[..2]);
+        handles.extend(pool.insert_batch(&list(&meshes[2..])).unwrap());
+        pool.validate().unwrap();
+        let report = pool.commit_now().unwrap();
+        if writes_in_place(gpu) {
+            assert_eq!(report.in_place_bytes, bytes(&meshes), "{report:?}");
+            assert_eq!(pool.stats().growth_bytes_copied, 0, "nothing grew");
+            let sizes = slab_sizes(&pool);
+            assert_eq!(
+                sizes.len(),
+                2,
+                "the first slab, and one for the batch: {sizes:?}"
+            );
+            let batch_vertices: u64 = meshes[2..]
+                .iter()
+                .map(|m| size_of_val(&m.vertices[..]) as u64)
+                .sum();
+            assert!(
+                sizes.iter().any(|&(v, _)| v >= batch_vertices),
+                "a slab holds the whole batch: {sizes:?}"
+            );
+        }
+        check_reads_and_picture(gpu, &pool, &handles, &meshes);
+    });
+}
+
+#[test]
 fn a_slab_that_follows_a_full_one_is_at_most_16_mib() {
     on_every_adapter(|gpu| {
         if !writes_in_place(gpu) {

@@ -264,8 +264,10 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     }
 
     /// Adds many meshes at once: the newest slab is first grown to hold them all (one
-    /// growth instead of several), every range is reserved (across slabs), and all the
-    /// data is staged; [`Self::commit`] lands it. The fast way to fill a pool.
+    /// growth instead of several; where it is being written in place and lacks room,
+    /// a slab sized for the batch is opened instead), every range is reserved (across
+    /// slabs), and all the data is staged; [`Self::commit`] lands it. The fast way to
+    /// fill a pool.
     ///
     /// # Errors
     /// As [`Self::insert`]; on error nothing stays allocated or staged, no slab is
@@ -285,8 +287,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         }
         let mut guard = self.state.lock();
         let state = &mut *guard;
-        self.presize(state, meshes);
+        // Before presizing: a slab it opens goes too if the batch fails.
         let slabs_before = state.slabs.ids();
+        self.presize(state, meshes);
         let before = state.pending.mark();
         let mut placed: Vec<(SlabId, Placed<V, I>)> = Vec::with_capacity(meshes.len());
         let mut result = Ok(());
@@ -332,6 +335,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
 
     /// Grows the newest shared slab's arenas once to hold as much of a batch as they
     /// may, so that placing it does not grow them step by step (each growth copies).
+    /// A newest slab written in place that has no room for the batch is not grown
+    /// (that would stage the batch and copy the slab on the GPU): while the pool may
+    /// open slabs, a new one sized for the batch is opened instead, written in place.
     fn presize(&self, state: &mut PoolState<V, I>, meshes: &[(&[V], &[I])]) {
         let vertex_bytes: u64 = meshes
             .iter()
@@ -341,9 +347,33 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             .iter()
             .map(|(_, i)| (size_of_val(*i) as u64).next_multiple_of(4))
             .sum();
-        let Some(newest) = state.slabs.shared().last().copied() else {
+        let Some(mut newest) = state.slabs.shared().last().copied() else {
             return;
         };
+        if self.shared.direct
+            && state.slabs.can_open()
+            && let Ok(entry) = state.slabs.get(newest, &self.label)
+            && entry.slab.lacks_mapped_room(vertex_bytes, index_bytes)
+        {
+            let sizes = SlabSizes {
+                vertex_bytes: vertex_bytes.max(self.shared.vertex_bytes),
+                index_bytes: index_bytes.max(self.shared.index_bytes),
+                ..self.shared
+            };
+            let number = state.slabs.len();
+            // Best effort: if the slab cannot be opened, the newest grows as before.
+            if let Ok(id) = state.slabs.open(&self.label, false, || {
+                MeshSlab::open(
+                    &self.device,
+                    &self.queue,
+                    &format!("{} slab {number}", self.label),
+                    sizes,
+                    &self.staging,
+                )
+            }) {
+                newest = id;
+            }
+        }
         if let Ok(entry) = state.slabs.get_mut(newest, &self.label) {
             // Best effort: a slab that cannot grow that far takes what it can.
             let _ = entry.slab.vertices.reserve(vertex_bytes);

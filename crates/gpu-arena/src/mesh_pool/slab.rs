@@ -285,6 +285,19 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
         std::mem::replace(&mut self.seen, now) != now
     }
 
+    /// Whether the slab is written in place (a buffer of it is mapped) and its
+    /// buffers lack room for `vertex_bytes` and `index_bytes` more: they would have to
+    /// grow.
+    pub fn lacks_mapped_room(&self, vertex_bytes: u64, index_bytes: u64) -> bool {
+        let lacks = |arena: &Arena, bytes: u64| {
+            arena.mapped_capacity().is_some() && {
+                let stats = arena.stats();
+                stats.capacity - stats.used < bytes
+            }
+        };
+        lacks(&self.vertices, vertex_bytes) || lacks(&self.indices, index_bytes)
+    }
+
     /// Meshes in the slab.
     pub fn len(&self) -> u32 {
         self.records.len()
