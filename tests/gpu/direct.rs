@@ -41,6 +41,16 @@ fn bytes(meshes: &[Mesh]) -> u64 {
         .sum()
 }
 
+/// A pool descriptor whose first slab is small (4 KiB of vertices, 1 KiB of
+/// indices): a few meshes fill it.
+fn small_slabs() -> MeshPoolDescriptor<'static> {
+    MeshPoolDescriptor {
+        initial_vertex_bytes: 4096,
+        initial_index_bytes: 1024,
+        ..Default::default()
+    }
+}
+
 /// [`check_reads`], then the pool's picture against a buffer per mesh.
 fn check_reads_and_picture(
     gpu: &Headless,
@@ -132,12 +142,10 @@ fn inserts_past_the_mapped_buffer_are_staged_and_land_after_its_growth() {
         let pool = pool(
             gpu,
             MeshPoolDescriptor {
-                initial_vertex_bytes: 4096,
-                initial_index_bytes: 1024,
                 draw: DrawPath::for_adapter(&gpu.adapter),
                 // No second slab to spill into: the mapped slab grows.
                 max_slabs: 1,
-                ..Default::default()
+                ..small_slabs()
             },
         );
         let handles = insert_each(&pool, &meshes);
@@ -222,10 +230,8 @@ fn a_slab_written_in_place_that_fills_before_its_commit_is_followed_by_a_larger_
         let pool = pool(
             gpu,
             MeshPoolDescriptor {
-                initial_vertex_bytes: 4096,
-                initial_index_bytes: 1024,
                 draw: DrawPath::for_adapter(&gpu.adapter),
-                ..Default::default()
+                ..small_slabs()
             },
         );
         let handles = insert_each(&pool, &meshes);
@@ -255,14 +261,7 @@ fn a_slab_written_in_place_that_fills_before_its_commit_is_followed_by_a_larger_
 fn compaction_merges_the_slabs_a_one_at_a_time_fill_spilled_into() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(150, 12);
-        let pool = pool(
-            gpu,
-            MeshPoolDescriptor {
-                initial_vertex_bytes: 4096,
-                initial_index_bytes: 1024,
-                ..Default::default()
-            },
-        );
+        let pool = pool(gpu, small_slabs());
         let handles = insert_each(&pool, &meshes);
         pool.commit_now().unwrap();
         let spilled = pool.stats().slabs;
@@ -279,14 +278,7 @@ fn compaction_merges_the_slabs_a_one_at_a_time_fill_spilled_into() {
 fn a_batch_too_large_for_a_slab_written_in_place_gets_a_slab_of_its_size() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(160, 21);
-        let pool = pool(
-            gpu,
-            MeshPoolDescriptor {
-                initial_vertex_bytes: 4096,
-                initial_index_bytes: 1024,
-                ..Default::default()
-            },
-        );
+        let pool = pool(gpu, small_slabs());
         let mut handles = insert_each(&pool, &meshes[..2]);
         handles.extend(pool.insert_batch(&list(&meshes[2..])).unwrap());
         pool.validate().unwrap();
@@ -360,14 +352,7 @@ fn a_slab_that_follows_a_full_one_is_at_most_16_mib() {
 fn a_cleared_pool_of_several_slabs_is_refilled_in_place_into_slabs_of_the_same_sizes() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(150, 9);
-        let pool = pool(
-            gpu,
-            MeshPoolDescriptor {
-                initial_vertex_bytes: 4096,
-                initial_index_bytes: 1024,
-                ..Default::default()
-            },
-        );
+        let pool = pool(gpu, small_slabs());
         for m in &meshes {
             pool.insert(&m.vertices, &m.indices).unwrap();
         }

@@ -392,11 +392,9 @@ impl Arena {
         state.grow_to(&self.core, target)
     }
 
-    /// The capacity of the arena while a buffer of that size is mapped for direct
-    /// writes ([`mapped`]); `None` otherwise.
-    pub(crate) fn mapped_capacity(&self) -> Option<u64> {
-        let state = self.state.lock();
-        state.mapped.as_ref().map(|_| state.capacity)
+    /// Whether a buffer of the arena is mapped for direct writes ([`mapped`]).
+    pub(crate) fn is_mapped(&self) -> bool {
+        self.state.lock().mapped.is_some()
     }
 
     /// Direct arenas: the owner is about to write `bytes` in one go (a batch), which

@@ -40,7 +40,7 @@ impl SlabSizes {
     /// new buffers are mapped on their first write whatever it is) and `max_bytes`.
     /// `None` when `full` is not mapped (it grows instead).
     pub fn spilling_from<V: Pod, I: IndexType>(self, full: &MeshSlab<V, I>) -> Option<Self> {
-        if full.vertices.mapped_capacity().is_none() && full.indices.mapped_capacity().is_none() {
+        if !full.vertices.is_mapped() && !full.indices.is_mapped() {
             return None;
         }
         let factor = f64::from(self.growth_factor.max(1.0));
@@ -290,7 +290,7 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
     /// grow.
     pub fn lacks_mapped_room(&self, vertex_bytes: u64, index_bytes: u64) -> bool {
         let lacks = |arena: &Arena, bytes: u64| {
-            arena.mapped_capacity().is_some() && {
+            arena.is_mapped() && {
                 let stats = arena.stats();
                 stats.capacity - stats.used < bytes
             }
