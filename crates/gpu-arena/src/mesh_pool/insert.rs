@@ -173,13 +173,25 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         Ok(())
     }
 
+    /// A new slab of `sizes`, the pool's slab number `number`.
+    fn open_slab(&self, number: usize, sizes: SlabSizes) -> Result<MeshSlab<V, I>, ArenaError> {
+        MeshSlab::open(
+            &self.device,
+            &self.queue,
+            &format!("{} slab {number}", self.label),
+            sizes,
+            &self.staging,
+        )
+    }
+
     /// Runs `place` in the slab a mesh of these sizes belongs to: a dedicated one when
     /// it is large, else the first shared slab with room (or a new one).
     ///
     /// A shared slab written in place and not yet committed does not grow (growing
     /// it would copy its data into a new buffer on the GPU): while the pool may open
     /// slabs, the next one is opened instead, its buffers the growth factor times
-    /// what the full slab's held, and written in place too. Past `max_slabs` such a slab grows as any other.
+    /// what the full slab's held, and written in place too. Past `max_slabs` such a
+    /// slab grows as any other.
     fn place(
         &self,
         state: &mut PoolState<V, I>,
@@ -188,15 +200,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         mut place: impl FnMut(&mut MeshSlab<V, I>, Growth) -> Result<Placed<V, I>, ArenaError>,
     ) -> Result<(SlabId, Placed<V, I>), ArenaError> {
         let slab_number = state.slabs.len();
-        let open = |sizes| {
-            MeshSlab::open(
-                &self.device,
-                &self.queue,
-                &format!("{} slab {slab_number}", self.label),
-                sizes,
-                &self.staging,
-            )
-        };
+        let open = |sizes| self.open_slab(slab_number, sizes);
         // Large meshes, and meshes no shared slab could hold, get a slab of their own.
         let biggest = vertex_bytes.max(index_bytes) as u64;
         let large = biggest >= self.dedicated_bytes || biggest > self.shared.max_bytes;
@@ -362,15 +366,10 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             };
             let number = state.slabs.len();
             // Best effort: if the slab cannot be opened, the newest grows as before.
-            if let Ok(id) = state.slabs.open(&self.label, false, || {
-                MeshSlab::open(
-                    &self.device,
-                    &self.queue,
-                    &format!("{} slab {number}", self.label),
-                    sizes,
-                    &self.staging,
-                )
-            }) {
+            if let Ok(id) = state
+                .slabs
+                .open(&self.label, false, || self.open_slab(number, sizes))
+            {
                 newest = id;
             }
         }

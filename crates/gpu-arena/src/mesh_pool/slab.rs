@@ -285,9 +285,9 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
         std::mem::replace(&mut self.seen, now) != now
     }
 
-    /// Whether the slab is written in place (a buffer of it is mapped) and its
-    /// buffers lack room for `vertex_bytes` and `index_bytes` more: they would have to
-    /// grow.
+    /// Whether a buffer of the slab that is written in place (mapped) lacks room for
+    /// `vertex_bytes` (vertex buffer) or `index_bytes` (index buffer) more: it would
+    /// have to grow.
     pub fn lacks_mapped_room(&self, vertex_bytes: u64, index_bytes: u64) -> bool {
         let lacks = |arena: &Arena, bytes: u64| {
             arena.is_mapped() && {

@@ -107,12 +107,12 @@ pub struct MeshPoolDescriptor<'a> {
     /// first commit does not grow (that would copy it into a new buffer on the
     /// GPU): the pool opens the next slab instead, each buffer `growth_factor`
     /// times what the full slab's held (at least the initial sizes, at most 16 MiB),
-    /// written in place too. So a new pool filled one insert at a
-    /// time, past its initial sizes, ends with a few slabs rather than one (a draw
-    /// call each); [`crate::mesh_pool::MeshPool::insert_batch`] sizes one slab for
-    /// the whole batch instead, and once `max_slabs` is reached the newest slab
-    /// grows as any other. On software and unified-memory adapters this is the fast way
-    /// to fill a new pool; on a discrete GPU the feature puts such buffers in slower
+    /// written in place too. So a new pool filled one insert at a time, past its
+    /// initial sizes, ends with a few slabs rather than one (a draw call each);
+    /// [`crate::mesh_pool::MeshPool::insert_batch`] sizes one slab for the whole
+    /// batch instead, and once `max_slabs` is reached the newest slab grows as any
+    /// other. On software and unified-memory adapters this is the fast way to fill a
+    /// new pool; on a discrete GPU the feature puts such buffers in slower
     /// host-visible memory, so do not enable it there ([`crate::headless`] enables
     /// it only on CPU and integrated adapters). Nothing changes where the device
     /// lacks the feature (WebGPU, WebGL2, wgpu's GL backend). Default: true.
