@@ -19,8 +19,16 @@ pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// Least common multiple, `None` on overflow.
+/// Least common multiple (0 when either is 0), `None` on overflow.
 pub(crate) fn lcm(a: u64, b: u64) -> Option<u64> {
+    if a == 0 || b == 0 {
+        return Some(0);
+    }
+    // The common case (an element size that is a multiple of the arena's alignment)
+    // without the division loop.
+    if b.is_multiple_of(a) {
+        return Some(b);
+    }
     (a / gcd(a, b)).checked_mul(b)
 }
 
@@ -194,5 +202,30 @@ fn create_in_scopes(
             Err(error.to_string())
         }
         None => Ok(buffer),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gcd, lcm};
+
+    #[test]
+    fn lcm_is_the_smallest_common_multiple_with_or_without_the_shortcut() {
+        for a in 0..=64u64 {
+            for b in 0..=64u64 {
+                // The definition: the smallest positive multiple of both (0 with a 0).
+                let expected = if a == 0 || b == 0 {
+                    0
+                } else {
+                    (1..=a * b).find(|m| m % a == 0 && m % b == 0).unwrap()
+                };
+                assert_eq!(lcm(a, b), Some(expected), "lcm({a}, {b})");
+                if a != 0 && b != 0 {
+                    assert_eq!(expected * gcd(a, b), a * b);
+                }
+            }
+        }
+        assert_eq!(lcm(3, u64::MAX - 1), None, "overflow is refused");
+        assert_eq!(lcm(4, 1 << 63), Some(1 << 63));
     }
 }
