@@ -103,8 +103,7 @@ impl Arena {
         let element = (size_of::<T>() as u64).max(1);
         let (size, align) = self.core.checked_request(bytes.len() as u64, element)?;
         let mut state = self.state.lock();
-        let (key, slot) = state.place(&self.core, size, align, bytes.len() as u64)?;
-        let range = slot.range();
+        let (key, range) = state.place(&self.core, size, align, bytes.len() as u64)?;
         let handle = ArenaHandle { key };
         let placed = self
             .elements_at(range.offset, range.len, element)
@@ -195,8 +194,7 @@ impl Arena {
         })?;
         let (size, align) = self.core.checked_request(bytes, element)?;
         let mut state = self.state.lock();
-        let (key, slot) = state.place_with(&self.core, size, align, bytes, growth)?;
-        let range = slot.range();
+        let (key, range) = state.place_with(&self.core, size, align, bytes, growth)?;
         let handle = ArenaHandle { key };
         match self.elements_at(range.offset, range.len, element) {
             Ok(elements) => Ok(TypedPlacement {

@@ -31,8 +31,7 @@
 use crate::arena::Arena;
 use crate::arena::core::{Core, UNIT, try_create_buffer, try_create_buffer_mapped};
 use crate::arena::state::State;
-use crate::error::ArenaError;
-use crate::handle::ArenaHandle;
+use crate::handle::{ArenaHandle, ArenaRange};
 
 /// Fresh buffers up to this size are always mapped for direct writes (zeroing them
 /// costs a few milliseconds at most); larger ones only when the writes expected
@@ -150,19 +149,27 @@ impl Arena {
     /// mapped buffer when the write can go there directly, else on `None` (the
     /// caller stages it). The lock is held meanwhile. Also says whether the buffer
     /// was replaced (a fresh one mapped for this write).
+    ///
+    /// `range` is the allocation's, as its placement returned it: the caller (a
+    /// pool, under its own lock since the placement) vouches that `handle` is live,
+    /// which debug builds check.
     pub(crate) fn with_direct<R>(
         &self,
         handle: ArenaHandle,
+        range: ArenaRange,
         len: u64,
         write: impl FnOnce(Option<wgpu::WriteOnly<'_, [u8]>>) -> R,
-    ) -> Result<(R, bool), ArenaError> {
+    ) -> (R, bool) {
         let mut state = self.state.lock();
-        let slot = state.resolve(&self.core, handle)?;
-        let (offset, reserved) = (slot.offset, slot.size);
+        debug_assert_eq!(
+            state.resolve(&self.core, handle).map(|slot| slot.range()),
+            Ok(range)
+        );
+        let (offset, reserved) = (range.offset, range.size);
         debug_assert!(len <= reserved);
         let mut replaced = false;
         let bytes = state.direct_bytes(&self.core, offset, len, reserved, &mut replaced);
-        Ok((write(bytes), replaced))
+        (write(bytes), replaced)
     }
 
     /// Ends direct writes into this arena (see [`State::unmap`]).

@@ -351,8 +351,7 @@ impl Arena {
     pub fn place(&self, bytes: u64, align: u64) -> Result<Placement, ArenaError> {
         let (size, align) = self.core.checked_request(bytes, align)?;
         let mut state = self.state.lock();
-        let (key, slot) = state.place(&self.core, size, align, bytes)?;
-        let range = slot.range();
+        let (key, range) = state.place(&self.core, size, align, bytes)?;
         Ok(Placement {
             handle: ArenaHandle { key },
             range,

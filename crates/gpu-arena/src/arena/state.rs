@@ -27,7 +27,6 @@ use crate::error::{ArenaError, Limit};
 use crate::handle::{ArenaHandle, ArenaRange};
 use crate::slots::{Key, SlotMap};
 
-/// One live allocation.
 /// When a placement that no free range holds may grow the arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Growth {
@@ -39,6 +38,7 @@ pub(crate) enum Growth {
     NotWhileMapped,
 }
 
+/// One live allocation.
 #[derive(Clone, Debug)]
 pub(crate) struct Slot {
     /// The allocator's handle.
@@ -120,14 +120,14 @@ impl State {
 
     /// Reserves `size` bytes at `align` (both checked by [`Core::checked_request`]) for
     /// a request of `len` bytes, growing only when no free range can hold them, and
-    /// records the slot. On error nothing has changed.
+    /// records the slot; returns its key and range. On error nothing has changed.
     pub fn place(
         &mut self,
         core: &Core,
         size: u64,
         align: u64,
         len: u64,
-    ) -> Result<(Key, &Slot), ArenaError> {
+    ) -> Result<(Key, ArenaRange), ArenaError> {
         self.place_with(core, size, align, len, Growth::Always)
     }
 
@@ -139,17 +139,17 @@ impl State {
         align: u64,
         len: u64,
         growth: Growth,
-    ) -> Result<(Key, &Slot), ArenaError> {
+    ) -> Result<(Key, ArenaRange), ArenaError> {
         let allocation = self.allocate(core, size, align, growth)?;
-        let key = self.slots.insert(Slot {
+        let slot = Slot {
             allocation,
             offset: u64::from(allocation.offset) * UNIT,
             size,
             len,
             align,
-        });
-        let slot = self.slots.get(key, &core.label)?;
-        Ok((key, slot))
+        };
+        let range = slot.range();
+        Ok((self.slots.insert(slot), range))
     }
 
     /// Frees the allocation `handle` names.

@@ -118,38 +118,46 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
     ) -> Result<(), ArenaError> {
         let PoolState { slabs, pending, .. } = state;
         let entry = slabs.get(slab, &self.label)?;
-        let base = if self.shared.rebase {
-            Some(entry.slab.vertices.elements(placed.vertices)?.first)
-        } else {
-            None
-        };
+        let base = self.shared.rebase.then_some(placed.first_vertex);
         let (vertices, indices) = (placed.vertices.raw(), placed.indices.raw());
         let (vb, ib) = (vertex_bytes as u64, index_bytes as u64);
+        let (vr, ir) = (placed.vertex_range, placed.index_range);
         let (inner, vertex_replaced) =
             entry
                 .slab
                 .vertices
-                .with_direct(vertices, vb, |vertex_direct| {
-                    entry.slab.indices.with_direct(indices, ib, |index_direct| {
-                        let (vertex_view, vertex_staged) =
-                            view_or_stage(vertex_direct, &mut pending.vertices, vb)?;
-                        let (index_view, index_staged) =
-                            view_or_stage(index_direct, &mut pending.indices, ib)?;
-                        let in_place = vertex_staged.as_ref().map_or(vb, |_| 0)
-                            + index_staged.as_ref().map_or(ib, |_| 0);
-                        let copies = [
-                            vertex_staged.map(|range| (vertices, range)),
-                            index_staged.map(|range| (indices, range)),
-                        ];
-                        let index_writer = match base {
-                            Some(base) => ElementWriter::adjusted(index_view, base, I::rebased),
-                            None => ElementWriter::new(index_view),
-                        };
-                        fill(ElementWriter::new(vertex_view), index_writer);
-                        Ok::<_, ArenaError>((copies, in_place))
-                    })
-                })?;
-        let (result, index_replaced) = inner?;
+                .with_direct(vertices, vr, vb, |vertex_direct| {
+                    entry
+                        .slab
+                        .indices
+                        .with_direct(indices, ir, ib, |index_direct| {
+                            let (vertex_view, vertex_staged) =
+                                view_or_stage(vertex_direct, &mut pending.vertices, vb)?;
+                            let (index_view, index_staged) =
+                                view_or_stage(index_direct, &mut pending.indices, ib)?;
+                            let in_place = vertex_staged.as_ref().map_or(vb, |_| 0)
+                                + index_staged.as_ref().map_or(ib, |_| 0);
+                            let copies = [
+                                vertex_staged.map(|range| (vertices, range)),
+                                index_staged.map(|range| (indices, range)),
+                            ];
+                            let index_writer = match base {
+                                Some(base) => ElementWriter::adjusted(index_view, base, I::rebased),
+                                None => ElementWriter::new(index_view),
+                            };
+                            fill(ElementWriter::new(vertex_view), index_writer);
+                            Ok::<_, ArenaError>((copies, in_place))
+                        })
+                });
+        let (result, index_replaced) = inner;
+        // A buffer mapped for this insert replaced the slab's fresh one (whether or
+        // not the insert goes on to succeed).
+        if vertex_replaced || index_replaced {
+            if let Ok(entry) = slabs.get_mut(slab, &self.label) {
+                entry.slab.buffers_changed();
+            }
+            slabs.touch(slab);
+        }
         let (staged, in_place) = result?;
         let [vertex_staged, index_staged] = staged;
         let copy = |(handle, range): (ArenaHandle, StagedRange)| PendingCopy {
@@ -163,13 +171,6 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         pending.index_copies.extend(index_staged.map(copy));
         pending.in_place_bytes += in_place;
         pending.meshes += 1;
-        // A buffer mapped for this insert replaced the slab's fresh one.
-        if vertex_replaced || index_replaced {
-            if let Ok(entry) = slabs.get_mut(slab, &self.label) {
-                entry.slab.buffers_changed();
-            }
-            slabs.touch(slab);
-        }
         Ok(())
     }
 
@@ -237,11 +238,7 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             )
         }?;
         // A placement that grew its slab's buffers displaces the slab's other meshes.
-        let grew = state
-            .slabs
-            .get_mut(slab, &self.label)
-            .is_ok_and(|e| e.slab.placed_changed(&placed));
-        if grew {
+        if placed.grew {
             state.slabs.touch(slab);
         }
         Ok((slab, placed))

@@ -10,7 +10,7 @@ use crate::arena::{Arena, Growth};
 use crate::descriptor::ArenaDescriptor;
 use crate::error::{ArenaError, Limit};
 use crate::gpu_table::{GpuTable, GpuTableDescriptor};
-use crate::handle::{TypedHandle, TypedPlacement};
+use crate::handle::{ArenaRange, TypedHandle, TypedPlacement};
 use crate::mesh_pool::IndexType;
 use crate::slots::Key;
 use crate::staging::Staging;
@@ -64,8 +64,14 @@ pub(crate) struct Placed<V, I> {
     pub dense: u32,
     pub vertices: TypedHandle<V>,
     pub indices: TypedHandle<I>,
-    /// The generations of the slab's buffers after the placement.
-    pub generations: (u32, u32, u32),
+    /// The byte ranges of the two (what a direct write into them needs).
+    pub vertex_range: ArenaRange,
+    pub index_range: ArenaRange,
+    /// The first vertex (what rebased indices are rebased by).
+    pub first_vertex: u32,
+    /// The placement changed the slab's buffers (grew them, or the record table):
+    /// the slab's other meshes are displaced.
+    pub grew: bool,
 }
 
 /// One slab of a mesh pool.
@@ -198,15 +204,19 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
         let args = draw_args(label, v, i, self.rebase)?;
         let dense = self.records.push(args)?;
         self.owners.push(owner);
+        let now = (
+            v.buffer_generation,
+            i.buffer_generation,
+            self.records.generation(),
+        );
         Ok(Placed {
             dense,
             vertices: v.handle,
             indices: i.handle,
-            generations: (
-                v.buffer_generation,
-                i.buffer_generation,
-                self.records.generation(),
-            ),
+            vertex_range: v.range,
+            index_range: i.range,
+            first_vertex: v.elements.first,
+            grew: std::mem::replace(&mut self.seen, now) != now,
         })
     }
 
@@ -266,12 +276,6 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
             },
             first_instance: 0,
         })
-    }
-
-    /// Whether a placement left the slab's buffers at other generations than the pool
-    /// last saw (no lock taken: the placement carries them).
-    pub fn placed_changed(&mut self, placed: &Placed<V, I>) -> bool {
-        std::mem::replace(&mut self.seen, placed.generations) != placed.generations
     }
 
     /// Whether the arenas' buffers, or the record table's binding, changed since the
