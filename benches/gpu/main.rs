@@ -11,7 +11,9 @@
 //!   printed breakdown gives where a new and a reused pool's time goes, phase by
 //!   phase, with the page faults of a run on Linux (`--phases` prints only that, for
 //!   profilers; `PHASE_RUNS=N` sets the runs and prints each, `PHASE_ONLY=text` keeps
-//!   the breakdowns whose name contains it).
+//!   the breakdowns whose name contains it; `--count-refills N` refills the reused pool
+//!   N times, one insert per mesh, and stops, for
+//!   `benches/instructions.sh inserts` to count the instructions per insert).
 //! * `draw/*`: CPU time to encode and submit drawing 10,000 meshes of 24..512
 //!   vertices: one
 //!   `multi_draw_indexed_indirect` from the pool versus `draw_indexed` with its own
@@ -149,6 +151,15 @@ fn main() {
         let pool = pack(&gpu, &packed);
         assert_eq!(pool.len(), count);
         return;
+    }
+    let arg_after = |flag: &str| {
+        let args: Vec<String> = std::env::args().collect();
+        let at = args.iter().position(|a| a == flag)?;
+        args.get(at + 1)?.parse::<usize>().ok()
+    };
+    if let Some(runs) = arg_after("--count-refills") {
+        pack::count_refills(&gpu, &packed, runs);
+        return; // for callgrind (benches/instructions.sh inserts)
     }
     pack::phases(&gpu, &packed);
     if std::env::args().any(|a| a == "--phases") {

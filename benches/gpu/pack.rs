@@ -206,6 +206,30 @@ pub(super) fn phases(gpu: &Headless, m: &Meshes) {
     }
 }
 
+/// `--count-refills N` (not criterion): the reused pool of `pack/reused_pool_*`
+/// refilled N times, each a `clear`, one `insert` per mesh and a commit, with
+/// [`counted_refill`] alone for callgrind to count (`benches/instructions.sh inserts`).
+pub(super) fn count_refills(gpu: &Headless, m: &Meshes, runs: usize) {
+    let pool = pack(gpu, m);
+    for _ in 0..runs {
+        counted_refill(&pool, m);
+        pool.commit_now().expect("commit");
+        wait(gpu);
+        pool.maintain();
+    }
+    assert_eq!(pool.len(), m.vertices.len());
+}
+
+/// What `benches/instructions.sh inserts` counts: a cleared pool refilled one
+/// `insert` per mesh (not the commit, nor the GPU's work).
+#[inline(never)]
+fn counted_refill(pool: &MeshPool<Vertex, u32>, m: &Meshes) {
+    pool.clear();
+    for (v, i) in m.vertices.iter().zip(&m.indices) {
+        pool.insert(v, i).expect("insert");
+    }
+}
+
 /// Minor page faults of this process so far (Linux; `None` elsewhere): first touches
 /// of fresh memory, by us, wgpu or the driver.
 fn minor_faults() -> Option<u64> {
