@@ -613,6 +613,40 @@ fn a_large_meshs_own_slab_is_written_in_place() {
 }
 
 #[test]
+fn a_batch_alternating_between_shared_and_own_slabs_writes_every_mesh_in_place() {
+    on_every_adapter(|gpu| {
+        let meshes = scene::generate_meshes(40, 12);
+        // About half the meshes are large enough for a slab of their own, so the
+        // batch's placements alternate between slabs (each run written in turn).
+        let mut sizes: Vec<u64> = meshes
+            .iter()
+            .map(|m| size_of_val(&m.vertices[..]) as u64)
+            .collect();
+        sizes.sort_unstable();
+        let pool = pool(
+            gpu,
+            MeshPoolDescriptor {
+                dedicated_bytes: sizes[sizes.len() / 2],
+                ..Default::default()
+            },
+        );
+        let handles = pool.insert_batch(&list(&meshes)).unwrap();
+        pool.validate().unwrap();
+        let dedicated = pool.stats().dedicated_slabs;
+        assert!(
+            (10..30).contains(&dedicated),
+            "about half the meshes have their own slab: {dedicated}"
+        );
+        let report = pool.commit_now().unwrap();
+        if writes_in_place(gpu) {
+            assert_eq!(report.in_place_bytes, bytes(&meshes), "{report:?}");
+            assert_eq!(report.copies, 0, "{report:?}");
+        }
+        check_reads_and_picture(gpu, &pool, &handles, &meshes);
+    });
+}
+
+#[test]
 fn drawing_after_removing_every_pending_mesh_unmaps_first() {
     on_every_adapter(|gpu| {
         let meshes = scene::generate_meshes(4, 11);

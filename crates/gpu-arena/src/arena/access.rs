@@ -174,15 +174,18 @@ impl Arena {
     /// assert_eq!((placed.elements.count, placed.range.len), (6, 12));
     /// ```
     pub fn place_elements<T: Pod>(&self, count: u64) -> Result<TypedPlacement<T>, ArenaError> {
-        self.place_elements_with(count, Growth::Always)
+        self.place_elements_with(count, Growth::Always, false)
     }
 
     /// [`Self::place_elements`], growing as `growth` allows; a refused growth is
-    /// [`ArenaError::OutOfSpace`].
+    /// [`ArenaError::OutOfSpace`]. With `map_for_writes`, a direct arena whose
+    /// buffer is fresh maps one for the writes that follow ([`Self::direct_writes`];
+    /// the placement's buffer generation then tells).
     pub(crate) fn place_elements_with<T: Pod>(
         &self,
         count: u64,
         growth: Growth,
+        map_for_writes: bool,
     ) -> Result<TypedPlacement<T>, ArenaError> {
         let element = (size_of::<T>() as u64).max(1);
         let bytes = count.checked_mul(element).ok_or_else(|| {
@@ -197,15 +200,20 @@ impl Arena {
         let (key, range) = state.place_with(&self.core, size, align, bytes, growth)?;
         let handle = ArenaHandle { key };
         match self.elements_at(range.offset, range.len, element) {
-            Ok(elements) => Ok(TypedPlacement {
-                handle: TypedHandle {
-                    raw: handle,
-                    _marker: PhantomData,
-                },
-                range,
-                elements,
-                buffer_generation: state.buffer_generation,
-            }),
+            Ok(elements) => {
+                if map_for_writes {
+                    state.map_for_writes(&self.core, range.size);
+                }
+                Ok(TypedPlacement {
+                    handle: TypedHandle {
+                        raw: handle,
+                        _marker: PhantomData,
+                    },
+                    range,
+                    elements,
+                    buffer_generation: state.buffer_generation,
+                })
+            }
             Err(e) => {
                 let freed = state.free(&self.core, handle);
                 debug_assert!(freed.is_ok(), "{freed:?}");

@@ -3,9 +3,12 @@
 //! take its data straight into its buffer, with no staging copy and no GPU copy.
 //!
 //! Only a *fresh* buffer qualifies, one that nothing was ever written into: the
-//! first write replaces it by a buffer of the arena's whole capacity created mapped
-//! (`MAP_WRITE` added to its usage), and writes that fall inside that buffer go into
-//! the mapping. A buffer mapped at creation cannot be in use by the GPU, so nothing
+//! first placement made for writing (an insert's, [`State::map_for_writes`])
+//! replaces it by a buffer of the arena's whole capacity created mapped
+//! (`MAP_WRITE` added to its usage), and writes that fall inside that buffer go
+//! into the mapping through [`DirectWrites`], which holds the arena's lock for a
+//! run of them (a batch's meshes are all placed first, then written in one
+//! stream). A buffer mapped at creation cannot be in use by the GPU, so nothing
 //! waits and nothing can race. Every path that gives the buffer to the GPU goes
 //! through [`State::realize`], which unmaps it first: from then on the data is in
 //! the buffer, and later writes take the staged path. Ranges past the mapped buffer
@@ -16,17 +19,19 @@
 //! buffer means waiting for the GPU, and a caller may still hold it in a bind group,
 //! which a mapped buffer would turn into a validation error. Writes after removals
 //! are staged into it. Clearing the arena (a pool's `clear`) makes it fresh again:
-//! the next write first swaps the old buffer for a placeholder, so that its memory,
-//! once the GPU is done with it, can hold the new mapped buffer (warm pages, not a
-//! page fault per 4 KiB), then maps a new buffer as above. Whoever still holds the
-//! old buffer keeps a valid buffer with its old bytes.
+//! the next placement for writing first swaps the old buffer for a placeholder, so
+//! that its memory, once the GPU is done with it, can hold the new mapped buffer
+//! (warm pages, not a page fault per 4 KiB), then maps a new buffer as above.
+//! Whoever still holds the old buffer keeps a valid buffer with its old bytes.
 //!
 //! wgpu zeroes a buffer mapped at creation on the CPU, all of it. So a fresh buffer
 //! larger than [`MAP_ANY_SIZE_UP_TO`] is mapped only when the writes expected cover
-//! at least half of it: the first write itself, a batch announced with
+//! at least half of it: the first placement itself, a batch announced with
 //! [`Arena::expect_writes`], or, after a clear, what the arena held before it (a
 //! refill is expected to be like the fill it replaces). Otherwise the buffer stays
 //! and the writes are staged.
+
+use parking_lot::MutexGuard;
 
 use crate::arena::Arena;
 use crate::arena::core::{Core, UNIT, try_create_buffer, try_create_buffer_mapped};
@@ -39,27 +44,29 @@ use crate::handle::{ArenaHandle, ArenaRange};
 pub(crate) const MAP_ANY_SIZE_UP_TO: u64 = 16 << 20;
 
 impl State {
-    /// The mapped bytes `offset..offset + len`, when the arena writes directly and
-    /// the range lies in its mapped buffer; maps a fresh buffer first if need be
-    /// (then sets `replaced`). `None`: stage the write instead.
-    fn direct_bytes(
-        &mut self,
-        core: &Core,
-        offset: u64,
-        len: u64,
-        reserved: u64,
-        replaced: &mut bool,
-    ) -> Option<wgpu::WriteOnly<'_, [u8]>> {
-        if !core.direct {
-            return None;
-        }
-        if self.mapped.is_none() && self.fresh {
-            if self.worth_mapping(reserved) {
-                *replaced = self.map_fresh(core);
+    /// Direct arenas: before the first write into a fresh buffer (of `first` bytes,
+    /// just placed), replaces the buffer by one of the arena's capacity mapped at
+    /// creation, when that is worth it ([`Self::worth_mapping`]); the buffer
+    /// generation then moves. Does nothing once the buffer is mapped or was written.
+    pub(crate) fn map_for_writes(&mut self, core: &Core, first: u64) {
+        if core.direct && self.mapped.is_none() && self.fresh {
+            if self.worth_mapping(first) {
+                self.map_fresh(core);
             } else {
                 self.fresh = false;
             }
         }
+    }
+
+    /// The mapped bytes `offset..offset + len` of an allocation reserving `reserved`
+    /// bytes, when the range lies in the mapped buffer (zeroing the padding past
+    /// `len`). `None`: stage the write instead.
+    fn direct_view(
+        &mut self,
+        offset: u64,
+        len: u64,
+        reserved: u64,
+    ) -> Option<wgpu::WriteOnly<'_, [u8]>> {
         if offset + reserved > self.buffer.size() {
             return None;
         }
@@ -84,10 +91,9 @@ impl State {
 
     /// Replaces the fresh buffer by one of the arena's capacity, mapped at creation.
     /// A device that refuses it leaves the arena without a mapping (writes are
-    /// staged). Says whether the buffer changed.
-    fn map_fresh(&mut self, core: &Core) -> bool {
+    /// staged). Each buffer swapped in moves the buffer generation.
+    fn map_fresh(&mut self, core: &Core) {
         self.fresh = false;
-        let mut replaced = false;
         if self.buffer.size() > UNIT {
             // A real buffer (a cleared arena's, or one realized for a GPU use before
             // any write) goes first: once the GPU is done with it (and no bind group
@@ -97,11 +103,10 @@ impl State {
                 Ok(placeholder) => self.buffer = placeholder,
                 Err(reason) => {
                     log::warn!("{}: no placeholder, staging instead: {reason}", core.label);
-                    return false;
+                    return;
                 }
             }
             self.buffer_generation = self.buffer_generation.wrapping_add(1);
-            replaced = true;
         }
         let usage = core.usage | wgpu::BufferUsages::MAP_WRITE;
         let buffer = match create_mapped(core, self.capacity, usage) {
@@ -111,16 +116,15 @@ impl State {
                     "{}: no mapped buffer, staging instead: {reason}",
                     core.label
                 );
-                return replaced;
+                return;
             }
         };
         let Ok(view) = buffer.slice(..).get_mapped_range_mut() else {
-            return replaced;
+            return;
         };
         self.buffer = buffer;
         self.buffer_generation = self.buffer_generation.wrapping_add(1);
         self.mapped = Some(view);
-        true
     }
 
     /// Ends direct writes: the mapped buffer's data lands (no-op when none is mapped).
@@ -144,32 +148,43 @@ fn create_mapped(
     try_create_buffer_mapped(&core.device, &core.label, size, usage)
 }
 
-impl Arena {
-    /// Runs `write` on the bytes of `handle`'s allocation (its first `len`) in the
-    /// mapped buffer when the write can go there directly, else on `None` (the
-    /// caller stages it). The lock is held meanwhile. Also says whether the buffer
-    /// was replaced (a fresh one mapped for this write).
-    ///
-    /// `range` is the allocation's, as its placement returned it: the caller (a
-    /// pool, under its own lock since the placement) vouches that `handle` is live,
-    /// which debug builds check.
-    pub(crate) fn with_direct<R>(
-        &self,
+/// An arena's lock, held while an owner writes a run of allocations placed earlier
+/// (one lock for a whole batch, not one per write).
+pub(crate) struct DirectWrites<'a> {
+    core: &'a Core,
+    state: MutexGuard<'a, State>,
+}
+
+impl DirectWrites<'_> {
+    /// The mapped bytes of the allocation `handle` at `range` (its first `len`),
+    /// when the write can go there directly; `None`: stage it. `range` is the one
+    /// its placement returned: the caller (a pool, under its own lock since the
+    /// placement) vouches that `handle` is live, which debug builds check.
+    pub fn bytes(
+        &mut self,
         handle: ArenaHandle,
         range: ArenaRange,
         len: u64,
-        write: impl FnOnce(Option<wgpu::WriteOnly<'_, [u8]>>) -> R,
-    ) -> (R, bool) {
-        let mut state = self.state.lock();
+    ) -> Option<wgpu::WriteOnly<'_, [u8]>> {
         debug_assert_eq!(
-            state.resolve(&self.core, handle).map(|slot| slot.range()),
+            self.state
+                .resolve(self.core, handle)
+                .map(|slot| slot.range()),
             Ok(range)
         );
-        let (offset, reserved) = (range.offset, range.size);
-        debug_assert!(len <= reserved);
-        let mut replaced = false;
-        let bytes = state.direct_bytes(&self.core, offset, len, reserved, &mut replaced);
-        (write(bytes), replaced)
+        debug_assert!(len <= range.size);
+        self.state.direct_view(range.offset, len, range.size)
+    }
+}
+
+impl Arena {
+    /// Takes the lock for direct writes into allocations placed with
+    /// [`Arena::place_elements_with`]'s `map_for_writes`.
+    pub(crate) fn direct_writes(&self) -> DirectWrites<'_> {
+        DirectWrites {
+            core: &self.core,
+            state: self.state.lock(),
+        }
     }
 
     /// Ends direct writes into this arena (see [`State::unmap`]).

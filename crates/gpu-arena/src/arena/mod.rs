@@ -257,9 +257,9 @@ impl Arena {
         desc: &ArenaDescriptor<'_>,
         direct: bool,
     ) -> Result<Arena, ArenaError> {
-        // A direct arena's first write maps a buffer of its whole capacity; until
-        // then a placeholder stands in (a first use before any write realizes the
-        // real buffer, as for any deferred growth).
+        // A direct arena's first placement for writing maps a buffer of its whole
+        // capacity; until then a placeholder stands in (a first use before any
+        // write realizes the real buffer, as for any deferred growth).
         let direct = direct
             && device
                 .features()

@@ -190,9 +190,14 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             let mut found = None;
             for &target in targets.iter().rev() {
                 let slab = &mut state.slabs.get_mut(target, &self.label)?.slab;
-                if let Ok(p) =
-                    slab.reserve(vertex_count, index_count, *key, &self.label, Growth::Always)
-                {
+                if let Ok(p) = slab.reserve(
+                    vertex_count,
+                    index_count,
+                    *key,
+                    &self.label,
+                    Growth::Always,
+                    false,
+                ) {
                     found = Some((target, p));
                     break;
                 }

@@ -9,9 +9,10 @@
 use bytemuck::Pod;
 
 use crate::arena::Growth;
+use crate::arena::mapped::DirectWrites;
 use crate::error::ArenaError;
 use crate::handle::ArenaHandle;
-use crate::mesh_pool::commit::PendingCopy;
+use crate::mesh_pool::commit::{Pending, PendingCopy};
 use crate::mesh_pool::slab::{MeshSlab, Placed, SlabSizes};
 use crate::mesh_pool::{IndexType, MeshEntry, MeshHandle, MeshPool, PoolState};
 use crate::slab::SlabId;
@@ -87,13 +88,25 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         let owner = state.meshes.next_key();
         let label = &self.label;
         let reserve = |slab: &mut MeshSlab<V, I>, growth| {
-            slab.reserve(vertex_count, index_count, owner, label, growth)
+            slab.reserve(vertex_count, index_count, owner, label, growth, true)
         };
         let (vertex_bytes, index_bytes) =
             (vertex_count * size_of::<V>(), index_count * size_of::<I>());
         let slabs_before = state.slabs.len();
         let (slab, placed) = self.place(state, vertex_bytes, index_bytes, reserve)?;
-        if let Err(e) = self.stage(state, slab, &placed, vertex_bytes, index_bytes, fill) {
+        let PoolState { slabs, pending, .. } = &mut *state;
+        let written = slabs.get(slab, &self.label).and_then(|entry| {
+            let mut writes = entry.slab.direct_writes();
+            write_mesh(
+                &mut writes,
+                pending,
+                slab,
+                &placed,
+                self.shared.rebase,
+                fill,
+            )
+        });
+        if let Err(e) = written {
             let opened = state.slabs.len() > slabs_before;
             self.unplace(state, &[(slab, placed)], None);
             if opened {
@@ -102,76 +115,6 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             return Err(e);
         }
         Ok(self.register(state, slab, placed))
-    }
-
-    /// Writes a placed mesh's data: straight into its slab's buffers where they are
-    /// mapped for it ([`crate::arena::mapped`]), else staged (vertices and indices
-    /// each into their own staged range), noting the copies that will land it.
-    fn stage(
-        &self,
-        state: &mut PoolState<V, I>,
-        slab: SlabId,
-        placed: &Placed<V, I>,
-        vertex_bytes: usize,
-        index_bytes: usize,
-        fill: impl FnOnce(ElementWriter<'_, V>, ElementWriter<'_, I>),
-    ) -> Result<(), ArenaError> {
-        let PoolState { slabs, pending, .. } = state;
-        let entry = slabs.get(slab, &self.label)?;
-        let base = self.shared.rebase.then_some(placed.first_vertex);
-        let (vertices, indices) = (placed.vertices.raw(), placed.indices.raw());
-        let (vb, ib) = (vertex_bytes as u64, index_bytes as u64);
-        let (vr, ir) = (placed.vertex_range, placed.index_range);
-        let (inner, vertex_replaced) =
-            entry
-                .slab
-                .vertices
-                .with_direct(vertices, vr, vb, |vertex_direct| {
-                    entry
-                        .slab
-                        .indices
-                        .with_direct(indices, ir, ib, |index_direct| {
-                            let (vertex_view, vertex_staged) =
-                                view_or_stage(vertex_direct, &mut pending.vertices, vb)?;
-                            let (index_view, index_staged) =
-                                view_or_stage(index_direct, &mut pending.indices, ib)?;
-                            let in_place = vertex_staged.as_ref().map_or(vb, |_| 0)
-                                + index_staged.as_ref().map_or(ib, |_| 0);
-                            let copies = [
-                                vertex_staged.map(|range| (vertices, range)),
-                                index_staged.map(|range| (indices, range)),
-                            ];
-                            let index_writer = match base {
-                                Some(base) => ElementWriter::adjusted(index_view, base, I::rebased),
-                                None => ElementWriter::new(index_view),
-                            };
-                            fill(ElementWriter::new(vertex_view), index_writer);
-                            Ok::<_, ArenaError>((copies, in_place))
-                        })
-                });
-        let (result, index_replaced) = inner;
-        // A buffer mapped for this insert replaced the slab's fresh one (whether or
-        // not the insert goes on to succeed).
-        if vertex_replaced || index_replaced {
-            if let Ok(entry) = slabs.get_mut(slab, &self.label) {
-                entry.slab.buffers_changed();
-            }
-            slabs.touch(slab);
-        }
-        let (staged, in_place) = result?;
-        let [vertex_staged, index_staged] = staged;
-        let copy = |(handle, range): (ArenaHandle, StagedRange)| PendingCopy {
-            slab,
-            handle,
-            source: range.buffer,
-            offset: range.offset,
-            size: range.size,
-        };
-        pending.vertex_copies.extend(vertex_staged.map(copy));
-        pending.index_copies.extend(index_staged.map(copy));
-        pending.in_place_bytes += in_place;
-        pending.meshes += 1;
-        Ok(())
     }
 
     /// A new slab of `sizes`, the pool's slab number `number`.
@@ -237,8 +180,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
                 },
             )
         }?;
-        // A placement that grew its slab's buffers displaces the slab's other meshes.
-        if placed.grew {
+        // A placement that changed its slab's buffers displaces the slab's other
+        // meshes.
+        if placed.changed {
             state.slabs.touch(slab);
         }
         Ok((slab, placed))
@@ -292,6 +236,9 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         let slabs_before = state.slabs.ids();
         self.presize(state, meshes);
         let before = state.pending.mark();
+        // Every mesh is placed first (the first placement into a fresh buffer maps
+        // it), then written, one lock per run of meshes in the same slab: the
+        // copies then stream without bookkeeping between them.
         let mut placed: Vec<(SlabId, Placed<V, I>)> = Vec::with_capacity(meshes.len());
         let mut result = Ok(());
         for (k, (vertices, indices)) in meshes.iter().enumerate() {
@@ -299,29 +246,19 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             let owner = state.meshes.key_after(k);
             let label = &self.label;
             let reserve = |slab: &mut MeshSlab<V, I>, growth| {
-                slab.reserve(vertices.len(), indices.len(), owner, label, growth)
+                slab.reserve(vertices.len(), indices.len(), owner, label, growth, true)
             };
             let (vb, ib) = (size_of_val(*vertices), size_of_val(*indices));
-            let staged = self.place(state, vb, ib, reserve).and_then(|(slab, p)| {
-                let fill = |mut v: ElementWriter<'_, V>, mut i: ElementWriter<'_, I>| {
-                    v.copy_from_slice(vertices);
-                    i.copy_from_slice(indices);
-                };
-                match self.stage(state, slab, &p, vb, ib, fill) {
-                    Ok(()) => Ok((slab, p)),
-                    Err(e) => {
-                        self.unplace(state, &[(slab, p)], None);
-                        Err(e)
-                    }
-                }
-            });
-            match staged {
+            match self.place(state, vb, ib, reserve) {
                 Ok(p) => placed.push(p),
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             }
+        }
+        if result.is_ok() {
+            result = self.write_batch(state, &placed, meshes);
         }
         if let Err(e) = result {
             state.pending.roll_back(before);
@@ -332,6 +269,31 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             .into_iter()
             .map(|(slab, p)| self.register(state, slab, p))
             .collect())
+    }
+
+    /// Writes the data of a placed batch (`placed[k]` holds `meshes[k]`), taking
+    /// each slab's locks once per run of its meshes.
+    fn write_batch(
+        &self,
+        state: &mut PoolState<V, I>,
+        placed: &[(SlabId, Placed<V, I>)],
+        meshes: &[(&[V], &[I])],
+    ) -> Result<(), ArenaError> {
+        let PoolState { slabs, pending, .. } = state;
+        let mut meshes = meshes.iter();
+        for run in placed.chunk_by(|a, b| a.0 == b.0) {
+            let slab = run[0].0;
+            let entry = slabs.get(slab, &self.label)?;
+            let mut writes = entry.slab.direct_writes();
+            for ((_, p), (vertices, indices)) in run.iter().zip(meshes.by_ref()) {
+                let fill = |mut v: ElementWriter<'_, V>, mut i: ElementWriter<'_, I>| {
+                    v.copy_from_slice(vertices);
+                    i.copy_from_slice(indices);
+                };
+                write_mesh(&mut writes, pending, slab, p, self.shared.rebase, fill)?;
+            }
+        }
+        Ok(())
     }
 
     /// Grows the newest shared slab's arenas once to hold as much of a batch as they
@@ -402,6 +364,52 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
             }
         }
     }
+}
+
+/// Writes a placed mesh's data with `fill`: straight into its slab's buffers where
+/// they are mapped for it ([`crate::arena::mapped`]), else staged (vertices and
+/// indices each into their own staged range), noting the copies that will land it.
+/// `writes` holds the slab's vertex and index arenas' locks; indices are rebased by
+/// the mesh's first vertex when `rebase`.
+fn write_mesh<V: Pod, I: IndexType>(
+    writes: &mut (DirectWrites<'_>, DirectWrites<'_>),
+    pending: &mut Pending,
+    slab: SlabId,
+    placed: &Placed<V, I>,
+    rebase: bool,
+    fill: impl FnOnce(ElementWriter<'_, V>, ElementWriter<'_, I>),
+) -> Result<(), ArenaError> {
+    let (vertices, indices) = (placed.vertices.raw(), placed.indices.raw());
+    let (vr, ir) = (placed.vertex_range, placed.index_range);
+    let (vertex_writes, index_writes) = writes;
+    let vertex_direct = vertex_writes.bytes(vertices, vr, vr.len);
+    let index_direct = index_writes.bytes(indices, ir, ir.len);
+    let (vertex_view, vertex_staged) = view_or_stage(vertex_direct, &mut pending.vertices, vr.len)?;
+    let (index_view, index_staged) = view_or_stage(index_direct, &mut pending.indices, ir.len)?;
+    let in_place =
+        vertex_staged.as_ref().map_or(vr.len, |_| 0) + index_staged.as_ref().map_or(ir.len, |_| 0);
+    let index_writer = if rebase {
+        ElementWriter::adjusted(index_view, placed.first_vertex, I::rebased)
+    } else {
+        ElementWriter::new(index_view)
+    };
+    fill(ElementWriter::new(vertex_view), index_writer);
+    let copy = |handle: ArenaHandle, range: StagedRange| PendingCopy {
+        slab,
+        handle,
+        source: range.buffer,
+        offset: range.offset,
+        size: range.size,
+    };
+    pending
+        .vertex_copies
+        .extend(vertex_staged.map(|range| copy(vertices, range)));
+    pending
+        .index_copies
+        .extend(index_staged.map(|range| copy(indices, range)));
+    pending.in_place_bytes += in_place;
+    pending.meshes += 1;
+    Ok(())
 }
 
 /// The bytes to write `len` bytes into: the mapped ones when there are (`direct`),

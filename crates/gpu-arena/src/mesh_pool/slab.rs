@@ -5,7 +5,7 @@
 use bytemuck::Pod;
 use wgpu::util::DrawIndexedIndirectArgs;
 
-use crate::arena::mapped::MAP_ANY_SIZE_UP_TO;
+use crate::arena::mapped::{DirectWrites, MAP_ANY_SIZE_UP_TO};
 use crate::arena::{Arena, Growth};
 use crate::descriptor::ArenaDescriptor;
 use crate::error::{ArenaError, Limit};
@@ -69,9 +69,9 @@ pub(crate) struct Placed<V, I> {
     pub index_range: ArenaRange,
     /// The first vertex (what rebased indices are rebased by).
     pub first_vertex: u32,
-    /// The placement changed the slab's buffers (grew them, or the record table):
-    /// the slab's other meshes are displaced.
-    pub grew: bool,
+    /// The placement changed the slab's buffers (grew them, mapped fresh ones for
+    /// the writes, or grew the record table): the slab's other meshes are displaced.
+    pub changed: bool,
 }
 
 /// One slab of a mesh pool.
@@ -166,7 +166,8 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
 
     /// Reserves room for a mesh of `vertex_count` and `index_count` elements, growing
     /// the buffers as `growth` allows, and appends its record (not flushed); the
-    /// data is uploaded by the caller.
+    /// data is uploaded by the caller, in place where `map_for_writes` maps fresh
+    /// buffers for it (an insert; a compaction's GPU copies do not want that).
     pub fn reserve(
         &mut self,
         vertex_count: usize,
@@ -174,20 +175,22 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
         owner: Key,
         label: &str,
         growth: Growth,
+        map_for_writes: bool,
     ) -> Result<Placed<V, I>, ArenaError> {
-        let v = self
-            .vertices
-            .place_elements_with::<V>(vertex_count as u64, growth)?;
-        let i = match self
-            .indices
-            .place_elements_with::<I>(index_count as u64, growth)
-        {
-            Ok(i) => i,
-            Err(e) => {
-                self.release(v.handle, None);
-                return Err(e);
-            }
-        };
+        let v =
+            self.vertices
+                .place_elements_with::<V>(vertex_count as u64, growth, map_for_writes)?;
+        let i =
+            match self
+                .indices
+                .place_elements_with::<I>(index_count as u64, growth, map_for_writes)
+            {
+                Ok(i) => i,
+                Err(e) => {
+                    self.release(v.handle, None);
+                    return Err(e);
+                }
+            };
         self.commit(v, i, owner, label).inspect_err(|_| {
             self.release(v.handle, Some(i.handle));
         })
@@ -216,8 +219,14 @@ impl<V: Pod, I: IndexType> MeshSlab<V, I> {
             vertex_range: v.range,
             index_range: i.range,
             first_vertex: v.elements.first,
-            grew: std::mem::replace(&mut self.seen, now) != now,
+            changed: std::mem::replace(&mut self.seen, now) != now,
         })
+    }
+
+    /// The locks for writing placed meshes' data into the two arenas (vertices
+    /// first, always in this order).
+    pub fn direct_writes(&self) -> (DirectWrites<'_>, DirectWrites<'_>) {
+        (self.vertices.direct_writes(), self.indices.direct_writes())
     }
 
     /// Undoes [`Self::place`] / [`Self::reserve`] for the last record.
