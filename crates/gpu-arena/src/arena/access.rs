@@ -6,9 +6,10 @@ use std::num::NonZeroU64;
 use bytemuck::Pod;
 
 use crate::arena::Arena;
-use crate::arena::state::Growth;
+use crate::arena::state::{Growth, State};
 use crate::error::{ArenaError, Limit};
 use crate::handle::{ArenaHandle, ArenaRange, ElementRange, TypedHandle, TypedPlacement};
+use crate::slots::Key;
 use crate::staging::ElementWriter;
 
 /// A snapshot of where an allocation lives: the buffer (a cheap clone), its byte
@@ -104,11 +105,27 @@ impl Arena {
         let (size, align) = self.core.checked_request(bytes.len() as u64, element)?;
         let mut state = self.state.lock();
         let (key, range) = state.place(&self.core, size, align, bytes.len() as u64)?;
+        self.typed_placement(&mut state, key, range, element, |state| {
+            state.write_at(&self.core, range.offset, range.size, bytes)
+        })
+    }
+
+    /// The typed placement of the allocation `key` just placed at `range`, in
+    /// elements of `element` bytes, once `then` (a write, a mapping) has succeeded
+    /// under the same lock; on an error the allocation is freed again.
+    fn typed_placement<T: Pod>(
+        &self,
+        state: &mut State,
+        key: Key,
+        range: ArenaRange,
+        element: u64,
+        then: impl FnOnce(&mut State) -> Result<(), ArenaError>,
+    ) -> Result<TypedPlacement<T>, ArenaError> {
         let handle = ArenaHandle { key };
         let placed = self
             .elements_at(range.offset, range.len, element)
             .and_then(|elements| {
-                state.write_at(&self.core, range.offset, range.size, bytes)?;
+                then(state)?;
                 Ok(elements)
             });
         match placed {
@@ -198,28 +215,12 @@ impl Arena {
         let (size, align) = self.core.checked_request(bytes, element)?;
         let mut state = self.state.lock();
         let (key, range) = state.place_with(&self.core, size, align, bytes, growth)?;
-        let handle = ArenaHandle { key };
-        match self.elements_at(range.offset, range.len, element) {
-            Ok(elements) => {
-                if map_for_writes {
-                    state.map_for_writes(&self.core, range.size);
-                }
-                Ok(TypedPlacement {
-                    handle: TypedHandle {
-                        raw: handle,
-                        _marker: PhantomData,
-                    },
-                    range,
-                    elements,
-                    buffer_generation: state.buffer_generation,
-                })
+        self.typed_placement(&mut state, key, range, element, |state| {
+            if map_for_writes {
+                state.map_for_writes(&self.core, range.size);
             }
-            Err(e) => {
-                let freed = state.free(&self.core, handle);
-                debug_assert!(freed.is_ok(), "{freed:?}");
-                Err(e)
-            }
-        }
+            Ok(())
+        })
     }
 
     /// Writes `data` at `offset` bytes into an allocation with `queue.write_buffer`.
