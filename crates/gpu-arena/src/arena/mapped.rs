@@ -7,11 +7,11 @@
 //! replaces it by a buffer of the arena's whole capacity created mapped
 //! (`MAP_WRITE` added to its usage), and writes that fall inside that buffer go
 //! into the mapping through [`DirectWrites`], which holds the arena's lock for a
-//! run of them (a batch's meshes are all placed first, then written in one
-//! stream). A buffer mapped at creation cannot be in use by the GPU, so nothing
-//! waits and nothing can race. Every path that gives the buffer to the GPU goes
-//! through [`State::realize`], which unmaps it first: from then on the data is in
-//! the buffer, and later writes take the staged path. Ranges past the mapped buffer
+//! run of them (a batch places up to 128 meshes, then writes them in one stream).
+//! A buffer mapped at creation cannot be in use by the GPU, so nothing waits and
+//! nothing can race. Every path that gives the buffer to the GPU goes through
+//! [`State::realize`], which unmaps it first: from then on the data is in the
+//! buffer, and later writes take the staged path. Ranges past the mapped buffer
 //! (the arena grew meanwhile) are staged too, and land after the growth copy; an
 //! owner that can open another buffer instead (a mesh pool's next slab) places with
 //! `Growth::NotWhileMapped`, which refuses that growth.
