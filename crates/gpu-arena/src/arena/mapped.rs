@@ -156,15 +156,15 @@ pub(crate) struct DirectWrites<'a> {
 }
 
 impl DirectWrites<'_> {
-    /// The mapped bytes of the allocation `handle` at `range` (its first `len`),
-    /// when the write can go there directly; `None`: stage it. `range` is the one
-    /// its placement returned: the caller (a pool, under its own lock since the
-    /// placement) vouches that `handle` is live, which debug builds check.
+    /// The mapped bytes of the allocation `handle` at `range` (its requested
+    /// `range.len`), when the write can go there directly; `None`: stage it.
+    /// `range` is the one its placement returned: the caller (a pool, under its own
+    /// lock since the placement) vouches that `handle` is live, which debug builds
+    /// check.
     pub fn bytes(
         &mut self,
         handle: ArenaHandle,
         range: ArenaRange,
-        len: u64,
     ) -> Option<wgpu::WriteOnly<'_, [u8]>> {
         debug_assert_eq!(
             self.state
@@ -172,8 +172,7 @@ impl DirectWrites<'_> {
                 .map(|slot| slot.range()),
             Ok(range)
         );
-        debug_assert!(len <= range.size);
-        self.state.direct_view(range.offset, len, range.size)
+        self.state.direct_view(range.offset, range.len, range.size)
     }
 }
 

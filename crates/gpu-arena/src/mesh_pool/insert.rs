@@ -250,11 +250,11 @@ impl<V: Pod, I: IndexType> MeshPool<V, I> {
         // the copies stream without bookkeeping between them.
         let mut placed: Vec<(SlabId, Placed<V, I>)> = Vec::with_capacity(meshes.len());
         let mut result = Ok(());
-        'steps: for (s, step) in meshes.chunks(BATCH_STEP).enumerate() {
+        'steps: for step in meshes.chunks(BATCH_STEP) {
             let first = placed.len();
-            for (k, (vertices, indices)) in step.iter().enumerate() {
+            for (vertices, indices) in step {
                 // Keys are predicted in order: registration below inserts in this order.
-                let owner = state.meshes.key_after(s * BATCH_STEP + k);
+                let owner = state.meshes.key_after(placed.len());
                 let label = &self.label;
                 let reserve = |slab: &mut MeshSlab<V, I>, growth| {
                     slab.reserve(vertices.len(), indices.len(), owner, label, growth, true)
@@ -395,8 +395,8 @@ fn write_mesh<V: Pod, I: IndexType>(
     let (vertices, indices) = (placed.vertices.raw(), placed.indices.raw());
     let (vr, ir) = (placed.vertex_range, placed.index_range);
     let (vertex_writes, index_writes) = writes;
-    let vertex_direct = vertex_writes.bytes(vertices, vr, vr.len);
-    let index_direct = index_writes.bytes(indices, ir, ir.len);
+    let vertex_direct = vertex_writes.bytes(vertices, vr);
+    let index_direct = index_writes.bytes(indices, ir);
     let (vertex_view, vertex_staged) = view_or_stage(vertex_direct, &mut pending.vertices, vr.len)?;
     let (index_view, index_staged) = view_or_stage(index_direct, &mut pending.indices, ir.len)?;
     let in_place =
